@@ -1,0 +1,67 @@
+# Smooth Max: the two commands are `make book` and `make test` (see README.md).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+JB_FLAGS := -W -n --keep-going
+export PYTHONHASHSEED := 0
+export MPLBACKEND := Agg
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: help book test test-lib test-book lab serve student clean browser install install-dev
+
+help:
+	@echo "make book   build the static HTML book into _build/html (creates .venv)"
+	@echo "make test   run every test: library, notebooks, built pages in Chromium, live widgets in JupyterLab"
+	@echo "make lab    open the chapters in JupyterLab"
+	@echo "make serve  serve _build/html on http://127.0.0.1:8000"
+	@echo "make clean  remove _build (keeps .venv)"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: requirements.txt constraints.txt lib/pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+# Strict: a failing cell, a Sphinx warning (stderr from a cell included) or a
+# broken reference fails the build. Execution results are cached in
+# _build/.jupyter_cache, so a rebuild with nothing changed is fast.
+book: $(VENV)/.installed
+	$(BIN)/jupyter-book build . $(JB_FLAGS)
+
+# A headless Chromium for the browser tests: Debian's package when root,
+# otherwise Playwright's own build.
+browser: $(VENV)/.installed-dev
+	@if command -v chromium >/dev/null 2>&1; then echo "chromium: $$(command -v chromium)"; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1 || \
+	  { DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; }; \
+	  command -v chromium; \
+	else $(BIN)/python -m playwright install chromium; fi
+
+test-lib: $(VENV)/.installed-dev
+	cd lib && ../$(BIN)/python -m pytest -q
+
+test-book: book browser
+	$(BIN)/python -m pytest -q tests
+
+test: test-lib test-book
+
+lab: $(VENV)/.installed
+	$(BIN)/jupyter lab chapters/
+
+serve:
+	$(PYTHON) -m http.server --directory _build/html --bind 127.0.0.1 8000
+
+clean:
+	rm -rf _build

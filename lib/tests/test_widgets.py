@@ -1,0 +1,158 @@
+"""Tests of smoothmax.widgets: one slider, a live view and a kernel-free view."""
+
+import re
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from smoothmax.widgets import Param, Slider, render_png, slider  # noqa: E402
+
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+
+
+def plot_power(p, c=1.0):
+    fig, ax = plt.subplots(figsize=(2.5, 1.6))
+    x = np.linspace(0, 1, 50)
+    ax.plot(x, c * x**p)
+    ax.set_ylim(0, 3)
+    return fig
+
+
+def make(**kw):
+    return slider(plot_power, Param("p", [0.5, 1.0, 2.0], label="ρ", fmt="{:.1f}"), alt="y = x^{p}", **kw)
+
+
+def visible_keys(html):
+    return re.findall(r'<img [^>]*data-key="([^"]+)"(?! hidden)>', html)
+
+
+def test_static_html_has_one_frame_per_value_and_one_visible():
+    html = make().static_html()
+    assert html.count("<img ") == 3
+    assert visible_keys(html) == ["1"]  # the middle value is shown first
+    assert html.count(" hidden>") == 2
+
+
+def test_label_shows_parameter_and_current_value():
+    html = make().static_html()
+    assert '<output for="' in html and ">ρ = 1.0</output>" in html
+    assert 'aria-valuetext="ρ = 1.0"' in html
+    # every value's text is available to the frame switcher, in order
+    assert "data-texts='[&quot;ρ = 0.5&quot;,&quot;ρ = 1.0&quot;,&quot;ρ = 2.0&quot;]'" in html
+    assert 'min="0" max="2" step="1" value="1"' in html
+
+
+def test_every_frame_has_its_own_alt_text():
+    html = make().static_html()
+    alts = re.findall(r'alt="([^"]*)"', html)
+    assert alts == ["y = x^0.5", "y = x^1.0", "y = x^2.0"]
+
+
+def test_alt_may_be_a_function():
+    s = slider(plot_power, Param("p", [1, 2]), alt=lambda p: f"power {p}")
+    assert re.findall(r'alt="([^"]*)"', s.static_html()) == ["power 1", "power 2"]
+
+
+def test_two_parameters_give_the_product_grid():
+    s = slider(plot_power, Param("p", [1, 2, 3]), Param("c", [0.5, 1.0], initial=1.0),
+               alt="p={p}, c={c}")
+    html = s.static_html()
+    assert s.n_frames == 6
+    assert sorted(re.findall(r'data-key="([^"]+)"', html)) == [
+        f"{i}-{j}" for i in range(3) for j in range(2)]
+    assert visible_keys(html) == ["1-1"]
+    assert html.count('type="range"') == 2
+
+
+def test_frames_are_reproducible_and_differ_between_values():
+    a, b = make(), make()
+    assert a.frame(p=2.0) == b.frame(p=2.0)
+    assert a.frame(p=2.0) != a.frame(p=0.5)
+    # ids differ between sliders of one page, frames do not depend on them
+    assert a.uid != b.uid
+    strip = lambda h: re.sub(r"smx-plot-power-\d+", "ID", h)  # noqa: E731
+    assert strip(a.static_html()) == strip(b.static_html())
+
+
+def test_png_has_no_metadata_and_a_palette():
+    from PIL import Image
+    import io
+
+    png = render_png(plot_power(1.0))
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert b"Software" not in png and b"tIME" not in png
+    with Image.open(io.BytesIO(png)) as im:
+        assert im.mode == "P"
+
+
+def test_mimebundle_offers_live_widget_and_static_fallback():
+    s = make()
+    bundle = s._repr_mimebundle_()
+    assert WIDGET_MIME in bundle
+    assert bundle[WIDGET_MIME]["model_id"] == s.widget().model_id
+    assert bundle["text/html"].startswith("<style>")
+    assert "3 frames" in bundle["text/plain"]
+
+
+def test_live_slider_redraws_through_the_same_plot():
+    s = make()
+    box = s.widget()
+    first = s._image.value
+    assert s._sliders[0].description == "ρ ="
+    assert s._sliders[0].label == "1.0"
+    s._sliders[0].value = 2.0
+    assert s._image.value != first
+    assert 'alt="y = x^2.0"' in s._image.value
+    # the live frame is byte-identical to the static one for the same value
+    assert s._img({"p": 2.0}) == s._image.value
+    assert box is s.widget()  # built once
+
+
+@pytest.mark.parametrize(
+    "args, match",
+    [
+        (dict(name="1x", values=[1]), "name"),
+        (dict(name="p", values=[]), "values"),
+        (dict(name="p", values=[1, 1]), "distinct"),
+        (dict(name="p", values=[1.0, float("nan")]), "finite"),
+        (dict(name="p", values=[1, 2], initial=3), "initial"),
+    ],
+)
+def test_param_rejects_bad_input(args, match):
+    with pytest.raises(ValueError, match=match):
+        Param(**args)
+
+
+def test_slider_rejects_bad_input():
+    with pytest.raises(TypeError, match="plot"):
+        slider("not callable", Param("p", [1]), alt="x")
+    with pytest.raises(ValueError, match="params"):
+        slider(plot_power, alt="x")
+    with pytest.raises(ValueError, match="params"):
+        slider(plot_power, Param("p", [1]), Param("p", [2]), alt="x")
+    with pytest.raises(TypeError, match="alt"):
+        slider(plot_power, Param("p", [1]), alt=None)
+    with pytest.raises(TypeError, match="params"):
+        Slider(plot_power, ["p"], alt="x")
+
+
+def test_plot_must_return_a_figure():
+    s = slider(lambda p: None, Param("p", [1]), alt="x")
+    with pytest.raises(TypeError, match="figure"):
+        s.static_html()
+
+
+def test_empty_alt_text_is_refused():
+    s = slider(plot_power, Param("p", [1]), alt=" ")
+    with pytest.raises(ValueError, match="alt"):
+        s.static_html()
+
+
+def test_render_png_rejects_bad_colors():
+    with pytest.raises(ValueError, match="colors"):
+        render_png(plot_power(1.0), colors=1)

@@ -1,0 +1,110 @@
+"""The built book (`make book` has run): every chapter rendered, nothing fetched
+from outside the site, MathJax served locally, and the build really is strict."""
+
+import re
+import shutil
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+HTML = ROOT / "_build" / "html"
+PAGES = sorted(p for p in HTML.rglob("*.html") if "_static" not in p.parts) if HTML.exists() else []
+JB = Path(sys.executable).parent / "jupyter-book"
+
+
+def test_book_was_built():
+    assert (HTML / "index.html").exists(), "run `make book` first"
+
+
+def test_every_chapter_has_a_page():
+    for nb in (ROOT / "chapters").glob("*.ipynb"):
+        assert (HTML / "chapters" / f"{nb.stem}.html").exists(), nb.name
+
+
+class _Resources(HTMLParser):
+    """Collect every URL a page would fetch by itself (not plain links)."""
+
+    def __init__(self):
+        super().__init__()
+        self.urls = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag in ("script", "img", "iframe", "audio", "video", "source", "embed") and a.get("src"):
+            self.urls.append(a["src"])
+        if tag == "link" and a.get("href") and not {"canonical", "alternate", "search", "index", "next", "prev"} & set((a.get("rel") or "").split()):
+            self.urls.append(a["href"])
+        if tag == "object" and a.get("data"):
+            self.urls.append(a["data"])
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(HTML)))
+def test_page_fetches_nothing_from_outside(page):
+    text = page.read_text(encoding="utf-8")
+    parser = _Resources()
+    parser.feed(text)
+    external = [u for u in parser.urls if re.match(r"^(https?:)?//", u)]
+    assert not external, external
+    assert not re.search(r"url\(\s*['\"]?(https?:)?//", text), "external url() in inline CSS"
+    assert "THEBE_JS_URL" not in text and "require.min.js" not in text
+
+
+def test_mathjax_is_local_and_lean():
+    mj = HTML / "_static" / "mathjax"
+    assert (mj / "tex-chtml.js").exists()
+    fonts = list((mj / "output" / "chtml" / "fonts" / "woff-v2").glob("*.woff"))
+    assert len(fonts) > 10
+    size = sum(f.stat().st_size for f in mj.rglob("*") if f.is_file())
+    assert size < 3_000_000, f"MathJax copy is {size} bytes: ship only what pages load"
+    for page in PAGES:
+        text = page.read_text(encoding="utf-8")
+        if "math notranslate" in text:
+            assert re.search(r'<script[^>]+src="(\.\./)*_static/mathjax/tex-chtml\.js', text), page
+
+
+def _scratch_book(tmp_path, cells):
+    """A one-notebook book using the real config and extensions."""
+    import nbformat
+
+    for name in ("_config.yml", "references.bib", "intro.md"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    shutil.copytree(ROOT / "_ext", tmp_path / "_ext")
+    (tmp_path / "chapters").mkdir()
+    (tmp_path / "_toc.yml").write_text(
+        "format: jb-book\nroot: intro\nchapters:\n  - file: chapters/01_probe\n", encoding="utf-8")
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_markdown_cell("# Probe")] + cells
+    nbformat.write(nb, tmp_path / "chapters" / "01_probe.ipynb")
+    flags = re.search(r"^JB_FLAGS\s*:=\s*(.+)$", (ROOT / "Makefile").read_text(), re.M).group(1).split()
+    return subprocess.run([str(JB), "build", str(tmp_path), *flags],
+                          capture_output=True, text=True, timeout=600)
+
+
+@pytest.mark.parametrize(
+    "what, cell",
+    [
+        ("a failing cell", "code:assert 1 + 1 == 3, 'wrong formula'"),
+        ("a cell writing to stderr", "code:import sys; print('noise', file=sys.stderr)"),
+        ("a broken reference", "md:See {ref}`no-such-label`."),
+        ("an unknown citation", "md:As shown {cite}`nobody1999`."),
+    ],
+)
+def test_strict_build_fails_on(what, cell, tmp_path):
+    import nbformat
+
+    kind, src = cell.split(":", 1)
+    new = nbformat.v4.new_code_cell if kind == "code" else nbformat.v4.new_markdown_cell
+    result = _scratch_book(tmp_path, [new(src)])
+    assert result.returncode != 0, f"the build passed despite {what}:\n{result.stdout[-2000:]}"
+
+
+def test_strict_build_passes_a_clean_notebook(tmp_path):
+    import nbformat
+
+    result = _scratch_book(tmp_path, [nbformat.v4.new_code_cell("x = 1 + 1\nassert x == 2")])
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
