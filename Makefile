@@ -36,8 +36,15 @@ install-dev: $(VENV)/.installed-dev
 # Strict: a failing cell, a Sphinx warning (stderr from a cell included) or a
 # broken reference fails the build. Execution results are cached in
 # _build/.jupyter_cache, so a rebuild with nothing changed is fast.
-book: $(VENV)/.installed
+book: $(VENV)/.installed _build/.lib-stamp
 	$(BIN)/jupyter-book build . $(JB_FLAGS)
+
+# jupyter-cache keys on the notebooks' content only; outputs (figures, slider
+# frames, numbers) also depend on smoothmax, so a change there re-executes all.
+LIB_SOURCES := $(shell find lib/smoothmax -name '*.py' 2>/dev/null)
+_build/.lib-stamp: $(LIB_SOURCES)
+	rm -rf _build/.jupyter_cache
+	mkdir -p _build && touch $@
 
 # A headless Chromium for the browser tests: Debian's package when root,
 # otherwise Playwright's own build.

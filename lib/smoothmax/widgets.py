@@ -12,9 +12,10 @@ holds
   book is built with the widget view disabled, so pages show this fallback.
 
 Both views label each slider with its parameter and current value
-(``T = 0.50``); the static one uses native range inputs, so arrows, Page Up/Down
-and Home/End work and screen readers hear the value (``aria-valuetext``); every
-frame has alt text.
+(``T = 0.50``); the static one uses native range inputs named by their
+``<label>`` (the parameter), so arrows, Page Up/Down and Home/End work and
+screen readers hear the value (``aria-valuetext="T = 0.50"``); every frame has
+alt text.
 
 Frames are PNG images reduced to a 256-colour palette, with no metadata, so two
 builds give byte-identical pages.
@@ -159,10 +160,9 @@ _SCRIPT = """<script>
     function update() {
       var key = inputs.map(function (x) { return x.value; }).join("-");
       inputs.forEach(function (x) {
-        var texts = JSON.parse(x.dataset.texts);
-        var t = texts[+x.value];
-        x.setAttribute("aria-valuetext", t);
-        fig.querySelector("output[for='" + x.id + "']").textContent = t;
+        var i = +x.value;
+        x.setAttribute("aria-valuetext", JSON.parse(x.dataset.texts)[i]);
+        fig.querySelector("output[for='" + x.id + "']").textContent = JSON.parse(x.dataset.values)[i];
       });
       for (var k = 0; k < imgs.length; k++) {
         imgs[k].hidden = imgs[k].dataset.key !== key;
@@ -252,10 +252,12 @@ class Slider:
             i0 = p.initial_index
             controls.append(
                 f'<div class="smx-control">'
-                f'<label for="{iid}"><output for="{iid}">{_html.escape(texts[i0])}</output></label>'
+                f'<label for="{iid}"><span class="smx-name">{_html.escape(p.shown_label)}</span> = '
+                f'<output for="{iid}">{_html.escape(p.fmt.format(p._values[i0]))}</output></label>'
                 f'<input type="range" id="{iid}" min="0" max="{len(texts) - 1}" step="1" '
                 f'value="{i0}" aria-valuetext="{_html.escape(texts[i0])}" '
-                f"data-texts='{_html.escape(_json(texts), quote=True)}'>"
+                f"data-texts='{_html.escape(_json(texts), quote=True)}' "
+                f"data-values='{_html.escape(_json([p.fmt.format(v) for v in p._values]), quote=True)}'>"
                 f"</div>"
             )
         frames = []

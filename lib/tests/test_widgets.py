@@ -40,10 +40,11 @@ def test_static_html_has_one_frame_per_value_and_one_visible():
 
 def test_label_shows_parameter_and_current_value():
     html = make().static_html()
-    assert '<output for="' in html and ">ρ = 1.0</output>" in html
+    assert re.search(r'<label for="[^"]+"><span class="smx-name">ρ</span> = <output for="[^"]+">1.0</output></label>', html)
     assert 'aria-valuetext="ρ = 1.0"' in html
     # every value's text is available to the frame switcher, in order
     assert "data-texts='[&quot;ρ = 0.5&quot;,&quot;ρ = 1.0&quot;,&quot;ρ = 2.0&quot;]'" in html
+    assert "data-values='[&quot;0.5&quot;,&quot;1.0&quot;,&quot;2.0&quot;]'" in html
     assert 'min="0" max="2" step="1" value="1"' in html
 
 
