@@ -8,6 +8,8 @@ JB_FLAGS := -W -n --keep-going
 export PYTHONHASHSEED := 0
 export MPLBACKEND := Agg
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+# Kernels read _ext/ipython/profile_default/ipython_kernel_config.py (quiet start-up).
+export IPYTHONDIR := $(CURDIR)/_ext/ipython
 
 .PHONY: help book test test-lib test-book lab serve student clean browser install install-dev
 
