@@ -204,3 +204,119 @@ def _reject_all_masked(row_max, name, axis=None):
         along = "" if axis is None else f" along axis {axis}"
         raise ValueError(f"{name} has a slice{along} whose entries are all -inf "
                          f"(every class masked); its softmax is undefined")
+
+
+# ---------------------------------------------------------------------------
+# Helpers added for the losses (chapter 2: cross-entropy, label smoothing)
+# ---------------------------------------------------------------------------
+
+__all__ += [
+    "_choice",
+    "_unit_interval_scalar",
+    "_integer_at_least",
+    "_check_class_indices",
+    "_check_probability_rows",
+]
+
+
+def _choice(value, name, options):
+    """Return `value` if it is one of the strings `options`.
+
+    ``TypeError`` if `value` is not a string, ``ValueError`` (listing the
+    options) if it is an unknown string.
+    """
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be one of {', '.join(map(repr, options))}, "
+                        f"got {value!r}")
+    if value not in options:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, options))}, "
+                         f"got {value!r}")
+    return value
+
+
+def _unit_interval_scalar(value, name):
+    """Return `value` as a Python float in the closed interval [0, 1].
+
+    ``TypeError`` for strings, booleans, complex numbers and other non-real
+    types; ``ValueError`` for arrays with more than one element, NaN and
+    values outside [0, 1].
+    """
+    if isinstance(value, (bool, np.bool_, str, bytes)):
+        raise TypeError(f"{name} must be a number in [0, 1], got {value!r}")
+    if isinstance(value, np.ndarray):
+        if value.ndim != 0:
+            raise ValueError(f"{name} must be a scalar, got an array of shape "
+                             f"{value.shape}")
+        if value.dtype.kind not in _NUMERIC_KINDS:
+            raise TypeError(f"{name} must be a number in [0, 1], got dtype "
+                            f"{value.dtype}")
+        value = value[()]
+    if not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number in [0, 1], got "
+                        f"{type(value).__name__}")
+    val = float(value)
+    if not 0.0 <= val <= 1.0:        # also False for NaN
+        raise ValueError(f"{name} must be a number in [0, 1], got {val!r}")
+    return val
+
+
+def _integer_at_least(value, name, minimum):
+    """Return `value` as a Python int ``>= minimum``.
+
+    ``TypeError`` for non-integers (floats, booleans, strings, None),
+    ``ValueError`` for integers below `minimum`.
+    """
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be an integer, got {value!r}")
+    try:
+        val = operator.index(value)
+    except TypeError:
+        raise TypeError(f"{name} must be an integer, got {value!r}") from None
+    if val < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {val}")
+    return val
+
+
+def _check_class_indices(t, num_classes, name):
+    """Validate an integer ndarray `t` of class indices in ``range(num_classes)``.
+
+    The caller has already checked that the dtype is integer (floats are
+    *not* accepted as indices: in smoothmax a float target means
+    probabilities).  ``ValueError`` names `name` and the offending index.
+    """
+    if t.size == 0:
+        return
+    lo = t.min()
+    if lo < 0:
+        raise ValueError(f"{name} contains the negative class index {int(lo)}; "
+                         f"class indices must lie in [0, {num_classes - 1}]")
+    hi = t.max()
+    if hi >= num_classes:
+        raise ValueError(f"{name} contains the class index {int(hi)}, out of range "
+                         f"for {num_classes} classes (indices must lie in "
+                         f"[0, {num_classes - 1}])")
+
+
+def _check_probability_rows(y, name, axis, rtol_per_class=1e-6):
+    """Validate float64 `y` as probability vectors along `axis`.
+
+    Entries must be finite and ``>= 0``; each slice along `axis` must sum to
+    1 within ``rtol_per_class * K`` (K the length of `axis`).  Returns the
+    row sums (keepdims).
+    """
+    if not np.isfinite(y).all():
+        _reject_nan(y, name)
+        raise ValueError(f"{name} contains inf; probabilities must be finite")
+    if (y < 0).any():
+        raise ValueError(f"{name} contains negative entries (min {float(y.min())!r}); "
+                         f"probabilities must be >= 0")
+    K = y.shape[axis]
+    s = np.sum(y, axis=axis, keepdims=True)
+    tol = rtol_per_class * K
+    bad = np.abs(s - 1.0) > tol
+    if bad.any():
+        worst = float(s[bad].flat[0])
+        raise ValueError(f"{name} has a slice along axis {axis} summing to {worst!r}; "
+                         f"probability vectors must sum to 1 within {tol:g} "
+                         f"(1e-6 * K, K = {K})")
+    return s

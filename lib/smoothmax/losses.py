@@ -1,0 +1,509 @@
+"""Cross-entropy of softmax outputs, its gradient, and label smoothing.
+
+Derived in chapter 2 of the book (chapters/02_cross_entropy.ipynb).
+
+The loss is always computed from :func:`smoothmax.log_softmax` (log-sum-exp,
+accurate to 1 ulp), never as ``log(softmax(z))``, which is ``-inf`` as soon as
+a probability underflows.  All sums are of non-negative terms, so nothing
+cancels and the loss keeps the relative accuracy of ``log_softmax``.
+
+Targets are either integer class indices or float probability vectors: the
+dtype decides (a float array is never read as indices).  Label smoothing
+comes in the two conventions found in practice (see :func:`smooth_labels`).
+"""
+
+import numpy as np
+
+from ._validation import (
+    _as_float_array,
+    _check_class_indices,
+    _check_logits,
+    _check_probability_rows,
+    _check_same_shape,
+    _choice,
+    _integer_at_least,
+    _reject_all_masked,
+    _unit_interval_scalar,
+)
+from .core import log_softmax, softmax
+
+__all__ = [
+    "cross_entropy",
+    "cross_entropy_grad",
+    "smooth_labels",
+]
+
+_CONVENTIONS = ("uniform", "others")
+_REDUCTIONS = ("none", "mean", "sum")
+_PROB_TOL_PER_CLASS = 1e-6   # probability rows must sum to 1 within 1e-6 * K
+
+
+# ---------------------------------------------------------------------------
+# Internals
+# ---------------------------------------------------------------------------
+
+def _smoothing_weights(num_classes, eps, convention):
+    """Return ``(w_target, w_other)``: the smoothed one-hot target q'.
+
+    The single definition of label smoothing for index targets, used by
+    :func:`smooth_labels`, :func:`cross_entropy` and :func:`cross_entropy_grad`:
+
+    * ``"uniform"``: ``q' = (1 - eps) * onehot + eps / K`` on every class;
+    * ``"others"``:  the target gets ``1 - eps``, each other class
+      ``eps / (K - 1)``.
+    """
+    if eps == 0.0:
+        return 1.0, 0.0
+    K = num_classes
+    if convention == "uniform":
+        w_other = eps / K
+        return (1.0 - eps) + w_other, w_other
+    return 1.0 - eps, eps / (K - 1)
+
+
+def _smooth_probabilities(y, eps, num_classes):
+    """``(1 - eps) * y + eps / K`` (the "uniform" convention), a new array."""
+    if eps == 0.0:
+        return y.copy()
+    q = y * (1.0 - eps)
+    q += eps / num_classes
+    return q
+
+
+def _prepare(logits, target, label_smoothing, convention, axis):
+    """Validate everything; return ``(x, ax, kind, t, eps, overflow_possible)``.
+
+    `kind` is ``"index"`` (then `t` is an intp array of the shape of `x`
+    without `ax`, with `ax` re-inserted as a length-1 axis) or ``"prob"``
+    (then `t` is the float64 target, smoothed if ``eps > 0``).
+    """
+    x, ax, lo, hi = _check_logits(logits, "logits", axis)
+    eps = _unit_interval_scalar(label_smoothing, "label_smoothing")
+    convention = _choice(convention, "convention", _CONVENTIONS)
+    if lo == -np.inf:        # only then can a slice be entirely masked
+        _reject_all_masked(np.max(x, axis=ax), "logits", ax)
+    K = x.shape[ax]
+    sample_shape = x.shape[:ax] + x.shape[ax + 1:]
+
+    if isinstance(target, (str, bytes)):
+        raise TypeError(f"target must be integer class indices or float "
+                        f"probabilities, got {type(target).__name__}")
+    try:
+        t = np.asarray(target)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"target could not be converted to an array: {exc}") from None
+    kind = t.dtype.kind
+    if kind in "iu":
+        if t.shape != sample_shape:
+            raise ValueError(f"target holds class indices (integer dtype), so its "
+                             f"shape must be that of logits without axis {ax}, "
+                             f"i.e. {sample_shape}; got {t.shape}")
+        _check_class_indices(t, K, "target")
+        if eps > 0.0 and convention == "others" and K < 2:
+            raise ValueError("convention='others' spreads label_smoothing over the "
+                             "K - 1 other classes and needs K >= 2; logits has "
+                             "K = 1 class")
+        t = np.expand_dims(t.astype(np.intp, copy=False), ax)
+        return x, ax, "index", t, eps, convention
+    if kind == "f":
+        if t.shape != x.shape and t.shape == sample_shape:
+            raise ValueError(f"target has a float dtype, so it is read as probability "
+                             f"vectors and must have the shape of logits {x.shape}; "
+                             f"got {t.shape}, the shape of class indices: pass "
+                             f"an integer array for class indices")
+        y = _as_float_array(t, "target")
+        _check_same_shape(x, y, "logits", "target")
+        _check_probability_rows(y, "target", ax, _PROB_TOL_PER_CLASS)
+        if eps > 0.0 and convention == "others":
+            raise ValueError("convention='others' is only defined for class-index "
+                             "targets (it needs to know which class is the target); "
+                             "use convention='uniform' with probability targets")
+        return x, ax, "prob", _smooth_probabilities(y, eps, K), eps, convention
+    if kind == "b":
+        raise TypeError("target must be integer class indices or float probabilities, "
+                        "got booleans (convert explicitly, e.g. target.astype(int))")
+    raise TypeError(f"target must be integer class indices or float probabilities, "
+                    f"got dtype {t.dtype}")
+
+
+def _per_sample_loss(x, ax, kind, t, eps, convention):
+    """Per-sample losses (keepdims along `ax`), never NaN: 0 * log 0 = 0."""
+    logp = log_softmax(x, axis=ax)
+    nl = np.negative(logp, out=logp)                 # -log a_k >= 0, may be +inf
+    if kind == "index":
+        w_t, w_o = _smoothing_weights(x.shape[ax], eps, convention)
+        nl_y = np.take_along_axis(nl, t, axis=ax)    # -log a_y
+        if w_o == 0.0:                               # no smoothing: w_t == 1
+            return nl_y
+        np.put_along_axis(nl, t, 0.0, axis=ax)       # keep the k != y terms
+        nl *= w_o
+        other = np.sum(nl, axis=ax, keepdims=True)   # w_o * sum_{k != y} -log a_k
+        if w_t == 0.0:                               # 'others' with eps = 1
+            return other
+        nl_y *= w_t
+        nl_y += other
+        return nl_y
+    q = t
+    with np.errstate(invalid="ignore"):
+        prod = np.multiply(q, nl)
+    if np.isinf(nl).any():                           # masked classes:
+        prod[q == 0.0] = 0.0                         # 0 * (-log 0) = 0, not NaN
+    return np.sum(prod, axis=ax, keepdims=True)
+
+
+def _cross_entropy_grad_unchecked(logits, q, axis=-1):
+    """``softmax(z) * sum_k q_k - q``: gradient of ``-sum_k q_k log_softmax(z)_k``.
+
+    No check on `q` (any finite non-negative weights, not necessarily
+    summing to 1): the tests use it to verify the unnormalised identity.
+    `logits` is validated by :func:`softmax`.
+    """
+    q = np.asarray(q, dtype=np.float64)
+    a = softmax(logits, axis=axis)
+    s = np.sum(q, axis=axis, keepdims=True)
+    g = np.multiply(a, s, out=a)
+    g -= q
+    return g
+
+
+def _reduce(loss, ax, reduction):
+    if reduction == "none":
+        return np.squeeze(loss, axis=ax)[()]
+    if reduction == "sum":
+        return np.sum(loss)
+    return np.mean(loss)
+
+
+# ---------------------------------------------------------------------------
+# Public API
+# ---------------------------------------------------------------------------
+
+def smooth_labels(target, num_classes, eps, *, convention="uniform"):
+    r"""Label-smoothed one-hot targets :math:`q'` as dense probability vectors.
+
+    Derived in chapter 2 of the book (chapters/02_cross_entropy.ipynb).
+
+    Parameters
+    ----------
+    target : array_like of int
+        Class indices in ``[0, num_classes)``, any shape (a scalar gives one
+        vector).  Floats are rejected: in smoothmax floats mean probabilities.
+    num_classes : int
+        The number of classes K, at least 2.
+    eps : float
+        The smoothing strength :math:`\varepsilon \in [0, 1]`; 0 gives the
+        plain one-hot vectors.
+    convention : {"uniform", "others"}, optional
+        How the mass :math:`\varepsilon` is spread (see Notes).  Default
+        ``"uniform"``.
+
+    Returns
+    -------
+    q : ndarray, shape ``target.shape + (num_classes,)``
+        float64 probability vectors (non-negative, each sums to 1 up to
+        rounding).
+
+    Raises
+    ------
+    TypeError
+        If `target` is not an integer array (floats, booleans, strings,
+        objects), `num_classes` is not an integer, `eps` is not a real number
+        or `convention` is not a string.
+    ValueError
+        If `target` has an index that is negative or ``>= num_classes``,
+        `num_classes` < 2, `eps` is NaN or outside [0, 1], or `convention`
+        is unknown.
+
+    See Also
+    --------
+    cross_entropy : takes ``label_smoothing`` and ``convention`` directly.
+
+    Notes
+    -----
+    With :math:`y` the target class and :math:`K` classes:
+
+    * ``"uniform"`` (Szegedy et al. [1]_; PyTorch's ``label_smoothing``,
+      Keras, optax): :math:`q' = (1 - \varepsilon)\,\mathrm{onehot}(y) +
+      \varepsilon / K`, i.e. the target class gets
+      :math:`1 - \varepsilon + \varepsilon/K` and every other class
+      :math:`\varepsilon / K`;
+    * ``"others"`` (fairseq's ``label_smoothed_cross_entropy``): the target
+      class gets :math:`1 - \varepsilon` and every other class
+      :math:`\varepsilon / (K - 1)`.
+
+    The two are the same family: ``"uniform"`` with :math:`\varepsilon_u`
+    equals ``"others"`` with :math:`\varepsilon_o = \varepsilon_u (K-1)/K`.
+    Mixing them up changes the target probability by :math:`\varepsilon/K`,
+    a classic source of irreproducible results.
+
+    Accuracy: each entry is the correctly rounded quotient or a sum of two
+    such (within 1 ulp).
+
+    References
+    ----------
+    .. [1] C. Szegedy, V. Vanhoucke, S. Ioffe, J. Shlens and Z. Wojna,
+       "Rethinking the Inception architecture for computer vision", CVPR
+       2016, section 7.
+    .. [2] R. Müller, S. Kornblith and G. Hinton, "When does label smoothing
+       help?", NeurIPS 2019.
+
+    Examples
+    --------
+    >>> import smoothmax as sm
+    >>> sm.smooth_labels([2, 0], 4, 0.1)
+    array([[0.025, 0.025, 0.925, 0.025],
+           [0.925, 0.025, 0.025, 0.025]])
+    >>> sm.smooth_labels(2, 4, 0.3, convention="others")
+    array([0.1, 0.1, 0.7, 0.1])
+    """
+    K = _integer_at_least(num_classes, "num_classes", 2)
+    eps = _unit_interval_scalar(eps, "eps")
+    convention = _choice(convention, "convention", _CONVENTIONS)
+    if isinstance(target, (str, bytes)):
+        raise TypeError(f"target must be integer class indices, got "
+                        f"{type(target).__name__}")
+    try:
+        t = np.asarray(target)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"target could not be converted to an array: {exc}") from None
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"target must be integer class indices, got dtype {t.dtype}"
+                        f" (floats are not accepted as indices)")
+    _check_class_indices(t, K, "target")
+    w_t, w_o = _smoothing_weights(K, eps, convention)
+    q = np.full(t.shape + (K,), w_o)
+    np.put_along_axis(q, t.astype(np.intp)[..., None], w_t, axis=-1)
+    return q
+
+
+def cross_entropy(logits, target, *, label_smoothing=0.0, convention="uniform",
+                  reduction="mean", axis=-1):
+    r"""Cross-entropy between targets and ``softmax(logits)``, accurately.
+
+    Derived in chapter 2 of the book (chapters/02_cross_entropy.ipynb).
+
+    Parameters
+    ----------
+    logits : array_like
+        Real logits :math:`z`, at least 1-d; `axis` is the class axis, the
+        other axes index samples.  ``-inf`` entries mask a class (probability
+        0); NaN and ``+inf`` are rejected.
+    target : array_like
+        Either **class indices**: an *integer* array of the shape of `logits`
+        without `axis` (a scalar for 1-d `logits`), entries in ``[0, K)``; or
+        **probability vectors**: a *float* array of the shape of `logits`,
+        entries ``>= 0``, each slice along `axis` summing to 1 within
+        ``1e-6 * K``.  The dtype decides: a float array of whole numbers is
+        *not* read as indices.
+    label_smoothing : float, optional
+        :math:`\varepsilon \in [0, 1]`, default 0 (no smoothing).  The target
+        is replaced by :math:`q'` (see :func:`smooth_labels`); for probability
+        targets by :math:`(1 - \varepsilon)\,y + \varepsilon/K`, as in PyTorch.
+    convention : {"uniform", "others"}, optional
+        Label-smoothing convention, see :func:`smooth_labels`.  ``"others"``
+        needs class-index targets (and K >= 2).  Ignored when
+        ``label_smoothing == 0``.
+    reduction : {"mean", "sum", "none"}, optional
+        ``"none"``: the per-sample losses, of the shape of `logits` without
+        `axis`; ``"mean"`` (default): their mean over all samples (as PyTorch
+        without class weights, also for index targets with smoothing);
+        ``"sum"``: their sum.
+    axis : int, optional
+        The class axis.  Default: the last axis.
+
+    Returns
+    -------
+    loss : numpy.float64 or ndarray
+        float64, :math:`\ge 0`.  ``+inf`` where a target puts mass
+        :math:`q_k > 0` on a masked (``-inf``) class: the model gives that
+        class probability 0.
+
+    Raises
+    ------
+    TypeError
+        If `logits` is not real-numeric, `target` is neither an integer nor a
+        float array (booleans, strings, objects), `label_smoothing` is not a
+        real number, `convention` or `reduction` is not a string, or `axis`
+        is not an integer.
+    ValueError
+        If `logits` is 0-d or empty, contains NaN or ``+inf``, or has a slice
+        along `axis` that is entirely ``-inf``; if `axis` is out of range; if
+        `target` has the wrong shape, a class index that is negative or
+        ``>= K``, or (probabilities) NaN/inf/negative entries or a slice not
+        summing to 1 within ``1e-6 * K``; if `label_smoothing` is NaN or
+        outside [0, 1]; if `convention` or `reduction` is unknown, or
+        ``convention="others"`` is used with probability targets (and
+        ``label_smoothing > 0``).
+
+    See Also
+    --------
+    cross_entropy_grad, smooth_labels, log_softmax
+
+    Notes
+    -----
+    For one sample with logits :math:`z \in \mathbb{R}^K`, model
+    probabilities :math:`a = \operatorname{softmax}(z)` and target
+    :math:`q`,
+
+    .. math::
+
+        \ell(z, q) = -\sum_k q_k \log a_k
+                   = -\sum_k q_k \operatorname{log\_softmax}(z)_k
+                   = \Big(\sum_k q_k\Big) \operatorname{LSE}(z) - \sum_k q_k z_k .
+
+    For a class index :math:`y` this is :math:`\operatorname{LSE}(z) - z_y`.
+    The log-probabilities come from :func:`log_softmax` (the log-sum-exp
+    trick), never from ``log(softmax(z))``: for ``z = [0, 1000]`` and
+    ``y = 0`` the naive form gives ``inf``, this gives ``1000`` exactly.
+    Terms with :math:`q_k = 0` contribute 0 even on a masked class
+    (:math:`0 \cdot \log 0 = 0`, not NaN).  With "uniform" smoothing and an
+    index target the loss is
+    :math:`(1-\varepsilon)(-\log a_y) + \varepsilon \cdot
+    \operatorname{mean}_k(-\log a_k)`, computed without forming the dense
+    K-vector.
+
+    Accuracy: without smoothing and with an index target the per-sample
+    loss is :math:`-\operatorname{log\_softmax}(z)_y`, within 1 ulp.
+    Otherwise it is a sum of non-negative terms (no cancellation), within
+    about ``(K + 4) * 2**-53`` relative (pairwise summation makes it far
+    smaller in practice).  Measured against 50-digit mpmath on hard rows
+    (spreads up to 1e3, offsets up to 1e5, magnitudes up to 1e307, K up to
+    1000): max 0.50 ulp without smoothing, 4.4e-16 relative with smoothing
+    or probability targets (see ``tests/test_losses.py``).
+    ``torch.nn.functional.cross_entropy`` (float64) agrees to 5e-16 relative
+    for losses above 1 and 3e-16 absolute below; PyTorch's own absolute error
+    of a few eps makes small losses differ relatively (it returns 0 for a
+    loss of 1e-32, this returns the loss to 1 ulp).
+
+    References
+    ----------
+    .. [1] I. Goodfellow, Y. Bengio and A. Courville, *Deep Learning*, MIT
+       Press 2016, section 6.2.2.3 (softmax units and the log-likelihood).
+    .. [2] P. Blanchard, D. J. Higham and N. J. Higham, "Accurately computing
+       the log-sum-exp and softmax functions", IMA J. Numer. Anal. 41(4),
+       2311-2330 (2021).
+    .. [3] C. Szegedy, V. Vanhoucke, S. Ioffe, J. Shlens and Z. Wojna,
+       "Rethinking the Inception architecture for computer vision", CVPR
+       2016 (label smoothing).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import smoothmax as sm
+    >>> round(float(sm.cross_entropy([[1., 2., 3., 4.]], [3])), 4)  # LSE - z_3
+    0.4402
+    >>> round(float(sm.logsumexp([1., 2., 3., 4.]) - 4.0), 4)
+    0.4402
+
+    Per-sample losses, probability targets, label smoothing:
+
+    >>> z = np.array([[1., 2., 3., 4.], [0., 0., 0., 0.]])
+    >>> sm.cross_entropy(z, [3, 1], reduction="none").round(4)
+    array([0.4402, 1.3863])
+    >>> y = np.array([[0., 0., 0.5, 0.5], [0.25, 0.25, 0.25, 0.25]])
+    >>> sm.cross_entropy(z, y, reduction="none").round(4)
+    array([0.9402, 1.3863])
+    >>> round(float(sm.cross_entropy(z[:1], [3], label_smoothing=0.1)), 4)
+    0.5902
+
+    No overflow where ``log(softmax(z))`` gives ``inf``; masked classes:
+
+    >>> float(sm.cross_entropy([0.0, 1000.0], 0))
+    1000.0
+    >>> float(sm.cross_entropy([0.0, -np.inf, 1.0], 2)) == float(sm.cross_entropy([0.0, 1.0], 1))
+    True
+    >>> float(sm.cross_entropy([0.0, -np.inf], 1))
+    inf
+    """
+    reduction = _choice(reduction, "reduction", _REDUCTIONS)
+    x, ax, kind, t, eps, convention = _prepare(logits, target, label_smoothing,
+                                               convention, axis)
+    loss = _per_sample_loss(x, ax, kind, t, eps, convention)
+    return _reduce(loss, ax, reduction)
+
+
+def cross_entropy_grad(logits, target, *, label_smoothing=0.0, convention="uniform",
+                       axis=-1):
+    r"""Gradient of the summed cross-entropy with respect to the logits.
+
+    Derived in chapter 2 of the book (chapters/02_cross_entropy.ipynb).
+
+    Parameters
+    ----------
+    logits, target, label_smoothing, convention, axis
+        As for :func:`cross_entropy`.
+
+    Returns
+    -------
+    grad : ndarray
+        float64, the shape of `logits`: the gradient of
+        ``cross_entropy(logits, target, reduction="sum", ...)``.  For
+        ``reduction="mean"`` divide by the number of samples
+        ``logits.size // logits.shape[axis]``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        As for :func:`cross_entropy`.
+
+    See Also
+    --------
+    cross_entropy, softmax_jacobian : the Hessian of the per-sample loss.
+
+    Notes
+    -----
+    With :math:`a = \operatorname{softmax}(z)` and (smoothed) target
+    :math:`q`,
+
+    .. math::
+
+        \frac{\partial \ell}{\partial z} = a \sum_k q_k - q = a - q
+        \quad \text{when} \ \textstyle\sum_k q_k = 1 .
+
+    Index targets and their smoothed versions sum to 1 exactly, so the
+    gradient is :math:`a - q'` (each entry in [-1, 1], entries summing to 0).
+    Probability targets are accepted when they sum to 1 within ``1e-6 * K``;
+    the general form :math:`a \sum_k q_k - q` is used, which is the exact
+    gradient of the loss of the target as given.  The Hessian is the softmax
+    Jacobian :math:`\operatorname{diag}(a) - a a^\top` (positive
+    semi-definite: the loss is convex in :math:`z`).  On a masked class
+    :math:`a_k = 0` and the entry is :math:`-q_k`; where the loss is
+    ``+inf`` (mass on a masked class) the returned value is that formula,
+    not a derivative.
+
+    Accuracy: each entry has an absolute error below ``4 * 2**-52``
+    (:func:`softmax` is within 4 ulp of :math:`a \le 1`, then one rounding;
+    for probability targets also the rounding of :math:`\sum_k q_k`).  A
+    relative bound is impossible: when :math:`a \approx q` the subtraction
+    cancels.  Measured against 50-digit mpmath on hard rows: max absolute
+    error 3.8e-16; PyTorch's autograd (float64) is within 6e-15 of it with
+    label smoothing and 4.4e-16 without.
+
+    References
+    ----------
+    .. [1] I. Goodfellow, Y. Bengio and A. Courville, *Deep Learning*, MIT
+       Press 2016, section 6.2.2.3.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import smoothmax as sm
+    >>> z = np.array([[1., 2., 3., 4.]])
+    >>> sm.cross_entropy_grad(z, [3]).round(4)    # softmax(z) - onehot(3)
+    array([[ 0.0321,  0.0871,  0.2369, -0.3561]])
+    >>> sm.cross_entropy_grad(z, [3], label_smoothing=0.1).round(4)
+    array([[ 0.0071,  0.0621,  0.2119, -0.2811]])
+    >>> sm.cross_entropy_grad(np.zeros((5, 3)), np.zeros(5, dtype=int)).shape
+    (5, 3)
+    """
+    x, ax, kind, t, eps, convention = _prepare(logits, target, label_smoothing,
+                                               convention, axis)
+    if kind == "prob":
+        return _cross_entropy_grad_unchecked(x, t, axis=ax)
+    a = softmax(x, axis=ax)
+    w_t, w_o = _smoothing_weights(x.shape[ax], eps, convention)
+    a_y = np.take_along_axis(a, t, axis=ax)
+    if w_o != 0.0:
+        a -= w_o
+    np.put_along_axis(a, t, a_y - w_t, axis=ax)
+    return a
