@@ -38,7 +38,8 @@ def test_public_api():
     assert sm.__version__ == "0.1.0"
     assert set(sm.__all__) == {"logsumexp", "softmax", "log_softmax",
                                "softmax_jacobian", "softmax_jvp",
-                               "cross_entropy", "cross_entropy_grad", "smooth_labels"}
+                               "cross_entropy", "cross_entropy_grad", "smooth_labels",
+                               "optimal_logit_gap"}
     for name in sm.__all__:
         assert callable(getattr(sm, name))
 

@@ -92,7 +92,7 @@ def _dense_target(t, K, eps, convention):
 def test_public_api_losses():
     assert {"cross_entropy", "cross_entropy_grad", "smooth_labels"} <= set(sm.__all__)
     assert set(sm.losses.__all__) == {"cross_entropy", "cross_entropy_grad",
-                                      "smooth_labels"}
+                                      "smooth_labels", "optimal_logit_gap"}
 
 
 @pytest.mark.parametrize("func", LOSSES, ids=lambda f: f.__name__)
