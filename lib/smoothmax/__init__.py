@@ -2,16 +2,28 @@
 
 The reference library of the *Smooth Max* book.  Each function's docstring
 points to the chapter of the book that derives it.
+
+=====================  ==========================================  =========
+module                 contents                                    chapter
+=====================  ==========================================  =========
+``smoothmax.core``     softmax, log_softmax, logsumexp, Jacobian   1
+``smoothmax.losses``   cross-entropy, its gradient, label          2, 3
+                       smoothing
+``smoothmax.widgets``  sliders, live and static (import it         all
+                       explicitly: it pulls in matplotlib)
+=====================  ==========================================  =========
 """
 
-from .core import *  # noqa: F401,F403
-from .core import __all__ as _core_all
-from .losses import *  # noqa: F401,F403
-from .losses import __all__ as _losses_all
-
-# widgets are imported lazily: import smoothmax.widgets
-# (do not import it here: it pulls in matplotlib and ipywidgets)
+from importlib import import_module as _import_module
 
 __version__ = "0.1.0"
 
-__all__ = list(_core_all) + list(_losses_all)
+# One line per numerical module; each defines its own __all__.
+_MODULES = ["core", "losses"]
+
+__all__ = []
+for _name in _MODULES:
+    _mod = _import_module(f".{_name}", __name__)
+    globals().update({k: getattr(_mod, k) for k in _mod.__all__})
+    __all__ += list(_mod.__all__)
+del _name, _mod
