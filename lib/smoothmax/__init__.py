@@ -19,7 +19,7 @@ from importlib import import_module as _import_module
 __version__ = "0.1.0"
 
 # One line per numerical module; each defines its own __all__.
-_MODULES = ["core", "losses", "coverage"]
+_MODULES = ["core", "losses", "coverage", "temperature"]
 
 __all__ = []
 for _name in _MODULES:
