@@ -70,8 +70,9 @@ def _scratch_book(tmp_path, cells):
     """A one-notebook book using the real config and extensions."""
     import nbformat
 
-    for name in ("_config.yml", "references.bib", "intro.md"):
+    for name in ("_config.yml", "references.bib"):
         shutil.copy(ROOT / name, tmp_path / name)
+    (tmp_path / "intro.md").write_text("# Probe book\n", encoding="utf-8")
     shutil.copytree(ROOT / "_ext", tmp_path / "_ext")
     (tmp_path / "chapters").mkdir()
     (tmp_path / "_toc.yml").write_text(
