@@ -29,6 +29,7 @@ __all__ = [
     "_reject_nonfinite",
     "_finite_range",
     "_normalize_axis",
+    "_real_scalar",
     "_positive_finite_scalar",
     "_check_same_shape",
     "_check_logits",
@@ -144,6 +145,28 @@ def _normalize_axis(axis, ndim, name="axis"):
     return ax % ndim
 
 
+def _real_scalar(value, name, what):
+    """Return a real scalar (Python/NumPy number or 0-d array) as a Python float.
+
+    `what` describes the valid values for the messages, e.g. "a finite number
+    > 0".  ``TypeError`` for strings, booleans, complex numbers and other
+    non-real types; ``ValueError`` for arrays with more than one element.  The
+    caller checks the range.
+    """
+    if isinstance(value, (bool, np.bool_, str, bytes)):
+        raise TypeError(f"{name} must be {what}, got {value!r}")
+    if isinstance(value, np.ndarray):
+        if value.ndim != 0:
+            raise ValueError(f"{name} must be a scalar, got an array of shape "
+                             f"{value.shape}")
+        if value.dtype.kind not in _NUMERIC_KINDS:
+            raise TypeError(f"{name} must be {what}, got dtype {value.dtype}")
+        value = value[()]
+    if not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be {what}, got {type(value).__name__}")
+    return float(value)
+
+
 def _positive_finite_scalar(value, name):
     """Return `value` as a Python float, requiring a finite real number > 0.
 
@@ -152,20 +175,7 @@ def _positive_finite_scalar(value, name):
     ``ValueError`` for arrays with more than one element, NaN, infinities and
     values <= 0.
     """
-    if isinstance(value, (bool, np.bool_, str, bytes)):
-        raise TypeError(f"{name} must be a finite number > 0, got {value!r}")
-    if isinstance(value, np.ndarray):
-        if value.ndim != 0:
-            raise ValueError(f"{name} must be a scalar, got an array of shape "
-                             f"{value.shape}")
-        if value.dtype.kind not in _NUMERIC_KINDS:
-            raise TypeError(f"{name} must be a finite number > 0, got dtype "
-                            f"{value.dtype}")
-        value = value[()]
-    if not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a finite number > 0, got "
-                        f"{type(value).__name__}")
-    val = float(value)
+    val = _real_scalar(value, name, "a finite number > 0")
     if not (math.isfinite(val) and val > 0.0):
         raise ValueError(f"{name} must be a finite number > 0, got {val!r}")
     return val
@@ -241,20 +251,7 @@ def _unit_interval_scalar(value, name):
     types; ``ValueError`` for arrays with more than one element, NaN and
     values outside [0, 1].
     """
-    if isinstance(value, (bool, np.bool_, str, bytes)):
-        raise TypeError(f"{name} must be a number in [0, 1], got {value!r}")
-    if isinstance(value, np.ndarray):
-        if value.ndim != 0:
-            raise ValueError(f"{name} must be a scalar, got an array of shape "
-                             f"{value.shape}")
-        if value.dtype.kind not in _NUMERIC_KINDS:
-            raise TypeError(f"{name} must be a number in [0, 1], got dtype "
-                            f"{value.dtype}")
-        value = value[()]
-    if not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number in [0, 1], got "
-                        f"{type(value).__name__}")
-    val = float(value)
+    val = _real_scalar(value, name, "a number in [0, 1]")
     if not 0.0 <= val <= 1.0:        # also False for NaN
         raise ValueError(f"{name} must be a number in [0, 1], got {val!r}")
     return val
