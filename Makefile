@@ -41,11 +41,12 @@ install-dev: $(VENV)/.installed-dev
 book: $(VENV)/.installed _build/.lib-stamp
 	$(BIN)/jupyter-book build . $(JB_FLAGS)
 
-# jupyter-cache keys on the notebooks' content only; outputs (figures, slider
-# frames, numbers) also depend on smoothmax, so a change there re-executes all.
+# jupyter-cache keys on the notebooks' content only, and Sphinx re-reads only
+# changed sources; outputs (figures, slider frames, numbers) also depend on
+# smoothmax, so a change there drops both and every notebook runs again.
 LIB_SOURCES := $(shell find lib/smoothmax -name '*.py' 2>/dev/null)
 _build/.lib-stamp: $(LIB_SOURCES)
-	rm -rf _build/.jupyter_cache
+	rm -rf _build/.jupyter_cache _build/.doctrees
 	mkdir -p _build && touch $@
 
 # A headless Chromium for the browser tests: Debian's package when root,
