@@ -30,6 +30,9 @@ __all__ = [
     "_finite_range",
     "_normalize_axis",
     "_real_scalar",
+    "_real_param_array",
+    "_unit_interval_array",
+    "_class_count_array",
     "_positive_finite_scalar",
     "_check_same_shape",
     "_check_logits",
@@ -317,3 +320,44 @@ def _check_probability_rows(y, name, axis, rtol_per_class=1e-6):
                          f"probability vectors must sum to 1 within {tol:g} "
                          f"(1e-6 * K, K = {K})")
     return s
+
+
+def _real_param_array(value, name, what):
+    """A real parameter that may be a scalar or an array (broadcast by the
+    caller), as a float64 ndarray.
+
+    `what` describes the valid values for the messages.  ``TypeError`` for
+    strings, booleans, complex numbers and objects; ``ValueError`` for
+    ragged input.  The caller checks the range.
+    """
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f"{name} must be {what}, got {type(value).__name__}")
+    try:
+        arr = np.asarray(value)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{name} could not be converted to an array: {exc}") from None
+    if arr.dtype.kind not in _NUMERIC_KINDS:
+        raise TypeError(f"{name} must be {what}, got dtype {arr.dtype}")
+    return arr.astype(np.float64, copy=False)
+
+
+def _unit_interval_array(value, name):
+    """`value` as a float64 array with every entry in [0, 1]."""
+    e = _real_param_array(value, name, "a real number or array in [0, 1]")
+    if np.isnan(e).any():
+        raise ValueError(f"{name} contains NaN; {name} must lie in [0, 1]")
+    if e.size and not ((e >= 0.0).all() and (e <= 1.0).all()):
+        bad = e[(e < 0.0) | (e > 1.0)].flat[0]
+        raise ValueError(f"{name} must lie in [0, 1], got {float(bad)!r}")
+    return e
+
+
+def _class_count_array(value, name):
+    """`value` as a float64 array of whole numbers >= 2 (class counts)."""
+    k = _real_param_array(value, name, "an integer or an array of integers")
+    bad = ~np.isfinite(k) | (k != np.floor(k))
+    if bad.any():
+        raise ValueError(f"{name} must be integers, got {float(k[bad].flat[0])!r}")
+    if k.size and (k < 2).any():
+        raise ValueError(f"{name} must be >= 2, got {k[k < 2].flat[0]!r}")
+    return k

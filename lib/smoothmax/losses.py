@@ -17,6 +17,8 @@ import numpy as np
 
 from ._validation import (
     _as_float_array,
+    _class_count_array,
+    _unit_interval_array,
     _check_class_indices,
     _check_logits,
     _check_probability_rows,
@@ -515,49 +517,6 @@ def cross_entropy_grad(logits, target, *, label_smoothing=0.0, convention="unifo
 # Chapter 3: the logit gap at the optimum of the smoothed loss
 # ---------------------------------------------------------------------------
 
-def _eps_array(eps):
-    """`eps` as a float64 array with every entry in [0, 1] (ValueError names it)."""
-    if isinstance(eps, (str, bytes)):
-        raise TypeError(f"eps must be a real number or array in [0, 1], got "
-                        f"{type(eps).__name__}")
-    try:
-        e = np.asarray(eps)
-    except (ValueError, TypeError) as exc:
-        raise ValueError(f"eps could not be converted to an array: {exc}") from None
-    if e.dtype.kind not in "iuf":
-        raise TypeError(f"eps must be a real number or array in [0, 1], got "
-                        f"dtype {e.dtype}")
-    e = e.astype(np.float64, copy=False)
-    if np.isnan(e).any():
-        raise ValueError("eps contains NaN; eps must lie in [0, 1]")
-    if e.size and not ((e >= 0.0).all() and (e <= 1.0).all()):
-        bad = e[(e < 0.0) | (e > 1.0)].flat[0]
-        raise ValueError(f"eps must lie in [0, 1], got {float(bad)!r}")
-    return e
-
-
-def _num_classes_array(num_classes):
-    """`num_classes` as a float64 array of whole numbers >= 2."""
-    if isinstance(num_classes, (str, bytes)):
-        raise TypeError(f"num_classes must be an integer or an array of integers, "
-                        f"got {type(num_classes).__name__}")
-    try:
-        k = np.asarray(num_classes)
-    except (ValueError, TypeError) as exc:
-        raise ValueError(f"num_classes could not be converted to an array: "
-                         f"{exc}") from None
-    if k.dtype.kind not in "iuf":
-        raise TypeError(f"num_classes must be an integer or an array of integers, "
-                        f"got dtype {k.dtype}")
-    if k.dtype.kind == "f":
-        if not np.isfinite(k).all() or (k != np.floor(k)).any():
-            bad = k[~np.isfinite(k) | (k != np.floor(k))].flat[0]
-            raise ValueError(f"num_classes must be integers, got {float(bad)!r}")
-    if k.size and (k < 2).any():
-        raise ValueError(f"num_classes must be >= 2, got {k[k < 2].flat[0]!r}")
-    return k.astype(np.float64)
-
-
 def optimal_logit_gap(eps, num_classes, *, convention="uniform"):
     r"""The logit gap :math:`z_y - z_k` at the minimum of the smoothed loss.
 
@@ -678,8 +637,8 @@ def optimal_logit_gap(eps, num_classes, *, convention="uniform"):
     >>> sm.optimal_logit_gap([0.25, 0.5, 0.75, 1.0], 2, convention="others").round(4)
     array([ 1.0986,  0.    , -1.0986,    -inf])
     """
-    e = _eps_array(eps)
-    K = _num_classes_array(num_classes)
+    e = _unit_interval_array(eps, "eps")
+    K = _class_count_array(num_classes, "num_classes")
     convention = _choice(convention, "convention", _CONVENTIONS)
     try:
         e, K = np.broadcast_arrays(e, K)

@@ -17,13 +17,13 @@ import math
 import numpy as np
 
 from ._validation import (
+    _class_count_array,
     _as_float_array,
     _check_logits,
     _positive_finite_scalar,
     _reject_all_masked,
 )
 from .core import logsumexp
-from .losses import _num_classes_array
 
 __all__ = [
     "smooth_max",
@@ -155,7 +155,7 @@ def normface_loss_bound(scale, num_classes):
         raise ValueError("scale contains NaN")
     if s.size and (s <= 0).any():
         raise ValueError(f"scale must be > 0, got {float(s[s <= 0].flat[0])!r}")
-    k = _num_classes_array(num_classes)
+    k = _class_count_array(num_classes, "num_classes")
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         u = np.log(k - 1.0) - s * (k / (k - 1.0))
         out = np.logaddexp(0.0, u)
@@ -208,7 +208,7 @@ def normface_scale_for_probability(prob, num_classes):
     0.105361
     """
     p = _as_float_array(prob, "prob")
-    k = _num_classes_array(num_classes)
+    k = _class_count_array(num_classes, "num_classes")
     if np.isnan(p).any():
         raise ValueError("prob contains NaN")
     p_b, k_b = np.broadcast_arrays(p, k)
