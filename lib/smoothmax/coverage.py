@@ -86,6 +86,17 @@ def coverage(attn):
     distribution).  Including the current step makes the coverage loss
     identically 1 (see chapter 4, "Common mistakes").
 
+    Accuracy: an exclusive cumulative sum in float64, so row t is within about
+    t**2 * eps of the exact sum of the earlier rows (eps = 2**-52); the tests
+    agree with a step-by-step loop to 1e-14.
+
+    References
+    ----------
+    .. [1] A. See, P. J. Liu and C. D. Manning, "Get to the point: summarization
+       with pointer-generator networks", ACL 2017.
+    .. [2] Z. Tu, Z. Lu, Y. Liu, X. Liu and H. Li, "Modeling coverage for neural
+       machine translation", ACL 2016.
+
     Examples
     --------
     >>> import smoothmax as sm
@@ -131,6 +142,17 @@ def coverage_loss(attn):
     the minimum taken position by position and summed over the source
     positions ``i`` (not over the steps).  It is zero when the step attends
     only to positions no earlier step attended to.
+
+    Accuracy: the minimum is exact; summing over the source adds rounding
+    of at most source_len * eps relative, on top of the coverage's own; the
+    tests agree with a direct loop to 1e-14.
+
+    References
+    ----------
+    .. [1] A. See, P. J. Liu and C. D. Manning, "Get to the point: summarization
+       with pointer-generator networks", ACL 2017.
+    .. [2] Z. Tu, Z. Lu, Y. Liu, X. Liu and H. Li, "Modeling coverage for neural
+       machine translation", ACL 2016.
 
     Examples
     --------
@@ -183,6 +205,16 @@ def coverage_loss_grad(attn):
     :math:`[0, 1]` is a valid subgradient component).  Through
     :math:`a = \operatorname{softmax}(e)` the gradient with respect to the
     scores is ``softmax_jvp(e, g)`` (chapter 1).
+
+    Accuracy: exact. Every entry is a count of indicator terms (a small
+    whole number), representable exactly in float64.
+
+    References
+    ----------
+    .. [1] A. See, P. J. Liu and C. D. Manning, "Get to the point: summarization
+       with pointer-generator networks", ACL 2017.
+    .. [2] Z. Tu, Z. Lu, Y. Liu, X. Liu and H. Li, "Modeling coverage for neural
+       machine translation", ACL 2016.
 
     Examples
     --------
@@ -260,6 +292,18 @@ def attention_with_coverage(encoder_states, decoder_state, coverage, W_h, W_s, w
 
         e_i^t = v^\top \tanh(W_h h_i + W_s s_t + w_c c_i^t + b), \qquad
         a^t = \operatorname{softmax}(e^t).
+
+    Accuracy: the scores are one matrix product and a tanh in float64 (tested
+    against the formula evaluated term by term to 1e-13 relative); the
+    attention is ``smoothmax.softmax`` of those scores, within 4 ulp of the
+    exact softmax of the computed scores.
+
+    References
+    ----------
+    .. [1] A. See, P. J. Liu and C. D. Manning, "Get to the point: summarization
+       with pointer-generator networks", ACL 2017.
+    .. [2] Z. Tu, Z. Lu, Y. Liu, X. Liu and H. Li, "Modeling coverage for neural
+       machine translation", ACL 2016.
 
     Examples
     --------
@@ -342,6 +386,17 @@ def pointer_generator(p_vocab, attn, source_ids, p_gen, *, extended_vocab_size):
 
     with :math:`P_{\text{vocab}}(w) = 0` for the out-of-vocabulary words.
     It is a distribution: both parts are, and it is their convex mixture.
+
+    Accuracy: each entry is a sum of at most source_len + 1 nonnegative
+    products, so its relative error is at most about (source_len + 2) * eps;
+    no cancellation can occur.
+
+    References
+    ----------
+    .. [1] A. See, P. J. Liu and C. D. Manning, "Get to the point: summarization
+       with pointer-generator networks", ACL 2017.
+    .. [2] Z. Tu, Z. Lu, Y. Liu, X. Liu and H. Li, "Modeling coverage for neural
+       machine translation", ACL 2016.
 
     Examples
     --------

@@ -185,7 +185,7 @@ def _reduce(loss, ax, reduction):
 def smooth_labels(target, num_classes, eps, *, convention="uniform"):
     r"""Label-smoothed one-hot targets :math:`q'` as dense probability vectors.
 
-    Derived in chapter 2 of the book (chapters/02_cross_entropy.ipynb).
+    Derived in chapter 3 of the book (chapters/03_label_smoothing.ipynb).
 
     Parameters
     ----------

@@ -78,6 +78,15 @@ def smooth_max(z, temperature=1.0, axis=-1):
     ``logsumexp`` is accurate to about one ulp; the shift and the division by
     ``T`` each add one rounding).
 
+    Accuracy: computed as max + T * LSE((z - max)/T) with the 1-ulp
+    ``logsumexp`` of chapter 1; the tests agree with T * logsumexp(z/T) to
+    1e-13 and with the closed form 3 + log(7)/2 to 1e-15.
+
+    References
+    ----------
+    .. [1] P. Blanchard, D. J. Higham and N. J. Higham, "Accurately computing the
+       log-sum-exp and softmax functions", IMA J. Numer. Anal. 41(4), 2021.
+
     Examples
     --------
     >>> import numpy as np
@@ -140,6 +149,15 @@ def normface_loss_bound(scale, num_classes):
     below ``1e-13`` for ``s < 700`` (the library's tests compare with
     50-digit mpmath).
 
+    Accuracy: within 2e-13 relative of 50-digit mpmath for scales up to 700
+    (tests/test_temperature.py); it does not underflow to 0 while the exact
+    value is a normal float64.
+
+    References
+    ----------
+    .. [1] F. Wang, X. Xiang, J. Cheng and A. L. Yuille, "NormFace: L2 hypersphere
+       embedding for face verification", ACM Multimedia 2017, Proposition 2.
+
     Examples
     --------
     >>> from smoothmax import normface_loss_bound
@@ -197,6 +215,14 @@ def normface_scale_for_probability(prob, num_classes):
     uniform ``1/K``).  Computed as
     ``(K - 1)/K * (log(K - 1) + log(p) - log1p(-p))``, accurate to a few ulp
     except where the bracket nearly cancels (``p`` close to ``1/K``).
+
+    Accuracy: within 1e-13 relative of 50-digit mpmath (tested), and it
+    inverts :func:`normface_loss_bound` to 1e-12.
+
+    References
+    ----------
+    .. [1] F. Wang, X. Xiang, J. Cheng and A. L. Yuille, "NormFace: L2 hypersphere
+       embedding for face verification", ACM Multimedia 2017, Proposition 2.
 
     Examples
     --------

@@ -47,15 +47,6 @@ def test_public_api():
         assert callable(getattr(sm, name))
 
 
-@pytest.mark.parametrize("func", PUBLIC, ids=lambda f: f.__name__)
-def test_docstring_points_to_chapter(func):
-    doc = func.__doc__
-    assert "Derived in chapter 1 of the book (chapters/01_softmax.ipynb)" in doc
-    for section in ("Parameters", "Returns", "Raises", "Notes", "References",
-                    "Examples", "Accuracy"):
-        assert section in doc, (func.__name__, section)
-
-
 def test_import_does_not_pull_in_widgets():
     code = ("import sys, smoothmax; "
             "bad = [m for m in ('smoothmax.widgets', 'matplotlib', 'ipywidgets') "

@@ -71,14 +71,6 @@ def test_exported():
     assert sm.optimal_logit_gap is optimal_logit_gap
 
 
-def test_docstring_points_to_chapter():
-    doc = optimal_logit_gap.__doc__
-    assert "Derived in chapter 3 of the book (chapters/03_label_smoothing.ipynb)" in doc
-    for section in ("Parameters", "Returns", "Raises", "Notes", "References",
-                    "Examples", "Accuracy"):
-        assert section in doc, section
-
-
 # ---------------------------------------------------------------------------
 # the smoothed target and the loss (twins of the chapter's equations)
 # ---------------------------------------------------------------------------

@@ -95,15 +95,6 @@ def test_public_api_losses():
                                       "smooth_labels", "optimal_logit_gap"}
 
 
-@pytest.mark.parametrize("func", LOSSES, ids=lambda f: f.__name__)
-def test_docstring_points_to_chapter(func):
-    doc = func.__doc__
-    assert "Derived in chapter 2 of the book (chapters/02_cross_entropy.ipynb)" in doc
-    for section in ("Parameters", "Returns", "Raises", "Notes", "References",
-                    "Examples", "Accuracy"):
-        assert section in doc, (func.__name__, section)
-
-
 # ---------------------------------------------------------------------------
 # definitions and worked numbers
 # ---------------------------------------------------------------------------
