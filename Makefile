@@ -11,13 +11,15 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 # Kernels read _ext/ipython/profile_default/ipython_kernel_config.py (quiet start-up).
 export IPYTHONDIR := $(CURDIR)/_ext/ipython
 
-.PHONY: help book test test-lib test-book lab serve student clean browser install install-dev
+.PHONY: help book test test-lib test-book lab serve student bench clean browser install install-dev
 
 help:
 	@echo "make book   build the static HTML book into _build/html (creates .venv)"
 	@echo "make test   run every test: library, notebooks, built pages in Chromium, live widgets in JupyterLab"
 	@echo "make lab    open the chapters in JupyterLab"
 	@echo "make serve  serve _build/html on http://127.0.0.1:8000"
+	@echo "make student  write the student edition (no solutions, no outputs) to _build/student"
+	@echo "make bench  time builds, sliders and the library; writes _build/bench.json"
 	@echo "make clean  remove _build (keeps .venv)"
 
 $(BIN)/python:
@@ -66,6 +68,15 @@ test-book: book browser
 	$(BIN)/python -m pytest -q tests
 
 test: test-lib test-book
+
+# The chapters without solutions or outputs, for students (see README).
+student: $(VENV)/.installed
+	$(BIN)/python tools/student_edition.py chapters _build/student
+
+# A benchmark, not a test: prints a table, writes _build/bench.json
+# (BENCH_ARGS=--update-readme also rewrites README's results section).
+bench: $(VENV)/.installed-dev browser
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 lab: $(VENV)/.installed
 	$(BIN)/jupyter lab chapters/

@@ -9,6 +9,8 @@ module                 contents                                    chapter
 ``smoothmax.core``     softmax, log_softmax, logsumexp, Jacobian   1
 ``smoothmax.losses``   cross-entropy, its gradient, label          2, 3
                        smoothing
+``smoothmax.check``    self-checks for the exercises (they report,   all
+                       never raise)
 ``smoothmax.widgets``  sliders, live and static (import it         all
                        explicitly: it pulls in matplotlib)
 =====================  ==========================================  =========
@@ -27,3 +29,5 @@ for _name in _MODULES:
     globals().update({k: getattr(_mod, k) for k in _mod.__all__})
     __all__ += list(_mod.__all__)
 del _name, _mod
+
+from . import check  # noqa: E402  (smoothmax.check.<exercise>(answer))
