@@ -1,0 +1,3 @@
+"""Checks for the exercises of chapter 0 (being written)."""
+
+__all__ = []
