@@ -57,6 +57,22 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "lab: runs the chapter notebooks in a real JupyterLab (slow)")
 
 
+# -- running a notebook as a reader would -------------------------------------------
+def run_in_fresh_kernel(path: Path) -> list[tuple[int, str]]:
+    """Execute the notebook at `path` top to bottom in a fresh python3 kernel, in
+    its own folder; raise on the first failing cell.  Returns what cells wrote
+    to stderr as (cell index, first 300 characters)."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    client = NotebookClient(nb, timeout=600, kernel_name="python3",
+                            resources={"metadata": {"path": str(path.parent)}})
+    client.execute()  # raises CellExecutionError on the first failing cell
+    return [(i, o.get("text", "")[:300]) for i, c in enumerate(nb.cells) if c.cell_type == "code"
+            for o in c.get("outputs", []) if o.get("output_type") == "stream" and o.get("name") == "stderr"]
+
+
 # -- what to test ---------------------------------------------------------------
 def html_pages() -> list[str]:
     """Every built page, relative to the HTML root (posix), for parametrization."""

@@ -6,9 +6,9 @@ import re
 import shutil
 from pathlib import Path
 
-import nbformat
 import pytest
-from nbclient import NotebookClient
+
+from conftest import run_in_fresh_kernel
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
@@ -45,10 +45,5 @@ def test_runs_in_a_fresh_kernel(path, tmp_path):
     """Run as a reader would after `make lab`: fresh kernel, top to bottom."""
     work = tmp_path / "chapters"
     shutil.copytree(path.parent, work)
-    nb = nbformat.read(work / path.name, as_version=4)
-    client = NotebookClient(nb, timeout=600, kernel_name="python3",
-                            resources={"metadata": {"path": str(work)}})
-    client.execute()  # raises CellExecutionError on the first failing cell
-    stderr = [(i, o.get("text", "")[:300]) for i, c in enumerate(nb.cells) if c.cell_type == "code"
-              for o in c.get("outputs", []) if o.get("output_type") == "stream" and o.get("name") == "stderr"]
+    stderr = run_in_fresh_kernel(work / path.name)
     assert not stderr, f"cells wrote to stderr: {stderr}"
