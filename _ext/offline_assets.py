@@ -10,6 +10,12 @@
 * myst-nb would embed the ipywidgets state of every executed notebook together
   with CDN scripts to render it.  Our sliders carry their own kernel-free
   fallback (``smoothmax.widgets``), so the state is dropped.
+* Sphinx appends ``?v=<crc32>`` to a CSS or JS link only when the file is
+  already in the output folder as the page is written.  Extensions (myst-nb,
+  sphinx-exercise, sphinx-proof) copy theirs at the end of the build, so a
+  clean build and a rebuild wrote different pages.  The query is dropped
+  everywhere: two builds of the same sources give byte-identical pages (the
+  theme's own assets keep their content digest in the file name).
 """
 
 from __future__ import annotations
@@ -70,10 +76,17 @@ def disconnect_thebe(app):
                 app.disconnect(listener.id)
 
 
+def _no_checksum(outdir, filename) -> str:
+    """Replacement for Sphinx's asset checksum: no ``?v=`` query, ever."""
+    return ""
+
+
 def setup(app):
+    import sphinx.builders.html as html_builder
     from myst_nb.core.render import NbElementRenderer
 
     NbElementRenderer.render_nb_finalise = _no_widget_state
+    html_builder._file_checksum = _no_checksum
     app.connect("builder-inited", disconnect_thebe)
     app.connect("build-finished", copy_mathjax)
     app.connect("html-page-context", drop_thebe, priority=900)

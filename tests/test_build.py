@@ -82,9 +82,34 @@ def _scratch_book(tmp_path, cells):
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nb.cells = [nbformat.v4.new_markdown_cell("# Probe")] + cells
     nbformat.write(nb, tmp_path / "chapters" / "01_probe.ipynb")
+    return _build(tmp_path)
+
+
+def _build(book):
+    """`jupyter-book build` with the Makefile's flags."""
     flags = re.search(r"^JB_FLAGS\s*:=\s*(.+)$", (ROOT / "Makefile").read_text(), re.M).group(1).split()
-    return subprocess.run([str(JB), "build", str(tmp_path), *flags],
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run([str(JB), "build", str(book), *flags],
+                          capture_output=True, text=True, timeout=1200)
+
+
+BOOK_SOURCES = ["_config.yml", "_toc.yml", "intro.md", "glossary.md", "bibliography.md",
+                "references.bib", "chapters", "_ext", "_static", "_templates"]
+
+
+def test_a_clean_build_reproduces_the_chapters_byte_for_byte(tmp_path):
+    """Build the book again from scratch (every notebook executed anew) and compare
+    each chapter page, slider frames included, and every image with _build/html."""
+    for name in BOOK_SOURCES:
+        (shutil.copytree if (ROOT / name).is_dir() else shutil.copy)(ROOT / name, tmp_path / name)
+    result = _build(tmp_path)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    fresh = tmp_path / "_build" / "html"
+    pages = sorted(p.relative_to(HTML) for p in (HTML / "chapters").glob("*.html"))
+    assert pages == sorted(p.relative_to(fresh) for p in (fresh / "chapters").glob("*.html"))
+    images = sorted(p.relative_to(HTML) for p in (HTML / "_images").glob("*"))
+    assert images == sorted(p.relative_to(fresh) for p in (fresh / "_images").glob("*"))
+    differ = [str(p) for p in pages + images if (HTML / p).read_bytes() != (fresh / p).read_bytes()]
+    assert not differ, f"a clean build differs from _build/html in {differ}"
 
 
 @pytest.mark.parametrize(
