@@ -246,3 +246,75 @@ def first_failure(checks: Iterable[tuple[bool, str]]):
         if not ok:
             return message
     return None
+
+
+# ----------------------------------------------------------------- added for chapters 2 and 3
+def is_sympy_object(obj) -> bool:
+    """Whether `obj` is a SymPy object, including applied undefined functions such as
+    ``sympify("f(x)")``, whose dynamically created class has no ``__module__``."""
+    module = getattr(type(obj), "__module__", None) or ""
+    if module.startswith("sympy"):
+        return True
+    import sys
+    sympy = sys.modules.get("sympy")
+    return sympy is not None and isinstance(obj, sympy.Basic)
+
+
+def canonical_symbols(answer, aliases: Mapping[str, str], variables: Sequence[str] = ()):
+    """`answer` with its symbols renamed to the names a check expects.
+
+    `aliases` maps other accepted spellings to a canonical name, e.g.
+    ``{"epsilon": "eps", "varepsilon": "eps", "ε": "eps"}``; `variables` are the
+    canonical names (read as plain symbols in strings).  SymPy expressions and
+    strings are renamed; anything else, and a string SymPy cannot read, is
+    returned unchanged so that :func:`as_formula` reports what is wrong with it.
+    """
+    if isinstance(answer, str):
+        import sympy
+        local = {v: sympy.Symbol(v) for v in variables}
+        local.update({alias: sympy.Symbol(name) for alias, name in aliases.items()})
+        try:
+            return sympy.sympify(answer, locals=local)
+        except Exception:
+            return answer
+    if is_sympy_object(answer) and getattr(answer, "free_symbols", None):
+        import sympy
+        swap = {s: sympy.Symbol(aliases[str(s)]) for s in answer.free_symbols if str(s) in aliases}
+        return answer.xreplace(swap) if swap else answer
+    return answer
+
+
+def matching_hint(got: Sequence[float], hints: Mapping[str, Sequence[float]],
+                  rtol: float = 1e-6, atol: float = 1e-12):
+    """The first hint whose values (a typical wrong answer's) match `got`, or ``None``.
+
+    `got` and each entry of `hints` are values at the same points (or one
+    value each); values that are not finite never match.
+    """
+    got = [float(g) for g in got]
+    for hint, wrong in hints.items():
+        wrong = [float(w) for w in np.atleast_1d(np.asarray(wrong, dtype=float))]
+        if len(wrong) == len(got) and all(
+                math.isfinite(w) and close(g, w, rtol=rtol, atol=atol) for g, w in zip(got, wrong)):
+            return hint
+    return None
+
+
+def reject_unknown_functions(answer, what: str = "the formula"):
+    """Raise ``Malformed`` if a SymPy expression applies a function SymPy does not know.
+
+    ``sympify("sigma(s) - t")`` makes ``sigma`` an undefined function, which
+    :func:`as_formula` cannot evaluate; call this first (on an expression, e.g.
+    the result of :func:`canonical_symbols`) to say so in words.
+    """
+    if is_sympy_object(answer) and hasattr(answer, "atoms"):
+        from sympy.core.function import AppliedUndef
+        unknown = sorted({str(f.func) for f in answer.atoms(AppliedUndef)})
+        if unknown:
+            raise Malformed(f"{what} uses the function(s) {', '.join(unknown)}, which SymPy does not "
+                            "know: write them out with exp, log and arithmetic")
+    return answer
+
+
+__all__ += ["canonical_symbols", "matching_hint", "first_failure", "reject_unknown_functions",
+            "is_sympy_object"]

@@ -1,0 +1,249 @@
+"""Feedback of the chapter 2 exercise checks: right answers pass, typical wrong
+answers get their hint, malformed answers get a message (never a traceback), and
+no message gives the answer away."""
+
+import math
+import re
+
+import numpy as np
+import pytest
+import sympy as sp
+
+import smoothmax
+from smoothmax import check
+from smoothmax.check import Feedback
+
+s, t = sp.symbols("s t", real=True)
+sigma = 1 / (1 + sp.exp(-s))
+bce = -t * sp.log(sigma) - (1 - t) * sp.log(1 - sigma)
+Y_MULTI = np.array([1.0, 1.0, 0.0, 0.0])
+INFIMUM = 2 * math.log(2)
+
+
+def _logits(m, c=1.0):
+    return c * np.array([m, 0.0, -1.0, -2.0])
+
+
+LOSS_C1 = float(smoothmax.cross_entropy(_logits(2), 0))
+LOSS_C3 = float(smoothmax.cross_entropy(_logits(2, 3.0), 0)) / 3
+
+
+def _softmax_rows(Z):
+    Z = np.asarray(Z, dtype=float)
+    e = np.exp(Z - Z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _ce_grad_mean(Z, labels):
+    G = smoothmax.softmax(np.asarray(Z, dtype=float), axis=-1)
+    G[np.arange(len(labels)), labels] -= 1.0
+    return G / len(labels)
+
+
+def _ce_grad_mean_onehot(Z, labels):
+    Z = np.asarray(Z, dtype=float)
+    return (_softmax_rows(Z) - np.eye(Z.shape[1])[labels]) / Z.shape[0]
+
+
+def _ce_grad_mean_naive(Z, labels):  # overflows for large logits
+    e = np.exp(Z)
+    return (e / e.sum(axis=1, keepdims=True) - np.eye(Z.shape[1])[labels]) / Z.shape[0]
+
+
+def _ce_grad_mean_columns(Z, labels):  # the fancy-indexing slip
+    G = smoothmax.softmax(Z)
+    G[:, labels] -= 1.0
+    return G / Z.shape[0]
+
+
+RIGHT = [
+    (check.ce_binary, (sp.diff(bce, s), sp.diff(bce, s, 2))),
+    (check.ce_binary, ("1/(1 + exp(-s)) - t", "exp(-s)/(1 + exp(-s))**2")),
+    (check.ce_binary, (lambda s, t: 1 / (1 + math.exp(-s)) - t,
+                       lambda s, t: math.exp(-s) / (1 + math.exp(-s)) ** 2)),
+    (check.ce_binary, (sigma - sp.Symbol("t", positive=True), sigma * (1 - sigma))),
+    (check.ce_unnormalised, (lambda z: 2 * smoothmax.softmax(z) - Y_MULTI, INFIMUM)),
+    (check.ce_unnormalised, (lambda z: Y_MULTI.sum() * _softmax_rows(z) - Y_MULTI, sp.log(4))),
+    (check.ce_unnormalised, (lambda z: 2 * smoothmax.cross_entropy_grad(z, Y_MULTI / 2),
+                             np.float64(INFIMUM))),
+    (check.ce_batch, (_ce_grad_mean,)),
+    (check.ce_batch, (_ce_grad_mean_onehot,)),
+    (check.ce_batch, (lambda Z, labels: smoothmax.cross_entropy_grad(Z, labels) / len(Z),)),
+    (check.ce_slider, (LOSS_C1, LOSS_C3)),
+    (check.ce_slider, (np.float64(LOSS_C1), np.array(LOSS_C3))),
+]
+
+
+@pytest.mark.parametrize("fn, answer", RIGHT, ids=lambda x: getattr(x, "__name__", None))
+def test_right_answers_pass(fn, answer):
+    feedback = fn(*answer)
+    assert feedback.correct, feedback
+    assert str(feedback).startswith("\u2714 Right")
+
+
+# (check, wrong answer, a fragment of the expected hint)
+WRONG = [
+    # ex-ce-binary
+    (check.ce_binary, (t - sigma, None), "sign is flipped"),
+    (check.ce_binary, (-t / sigma + (1 - t) / (1 - sigma), None), "dℓ/dσ"),
+    (check.ce_binary, (sigma, None), "target t is missing"),
+    (check.ce_binary, (sigma - t + s, None), "off at s ="),
+    (check.ce_binary, (sigma - t, None), "now pass d²ℓ/ds²"),
+    (check.ce_binary, (sigma - t, -sigma * (1 - sigma)), "convex"),
+    (check.ce_binary, (sigma - t, 2 * sigma * (1 - sigma)), "constant factor"),
+    (check.ce_binary, (sigma - t, sigma * (1 - sigma) + t), "should not depend on t"),
+    (check.ce_binary, (sigma - t, sigma), "does not match"),
+    # ex-ce-unnormalised
+    (check.ce_unnormalised, (lambda z: smoothmax.softmax(z) - Y_MULTI, INFIMUM),
+     "assumes the target sums to 1"),
+    (check.ce_unnormalised, (lambda z: smoothmax.softmax(z) - Y_MULTI / 2, INFIMUM),
+     "normalised target"),
+    (check.ce_unnormalised, (lambda z: Y_MULTI - 2 * smoothmax.softmax(z), INFIMUM), "sign is flipped"),
+    (check.ce_unnormalised, (lambda z: 2 * np.exp(z) / np.exp(z).sum() - Y_MULTI, INFIMUM),
+     "subtract the maximum"),
+    (check.ce_unnormalised, (lambda z: 3 * smoothmax.softmax(z) - Y_MULTI, INFIMUM),
+     "does not sum to zero"),
+    (check.ce_unnormalised, (lambda z: Y_MULTI[:3], INFIMUM), "shape"),
+    (check.ce_unnormalised, (lambda z: 2 * smoothmax.softmax(z) - Y_MULTI,), "now pass the infimum"),
+    (check.ce_unnormalised, (lambda z: 2 * smoothmax.softmax(z) - Y_MULTI, math.log(2)),
+     "twice the normalised"),
+    (check.ce_unnormalised, (lambda z: 2 * smoothmax.softmax(z) - Y_MULTI, 2.0), "natural logarithm"),
+    (check.ce_unnormalised, (lambda z: 2 * smoothmax.softmax(z) - Y_MULTI, 0), "positive"),
+    (check.ce_unnormalised, (lambda z: 2 * smoothmax.softmax(z) - Y_MULTI, 3.0), "gets below that"),
+    (check.ce_unnormalised, (lambda z: 2 * smoothmax.softmax(z) - Y_MULTI, 1.0), "never gets that low"),
+    # ex-ce-batch
+    (check.ce_batch, (lambda Z, labels: smoothmax.cross_entropy_grad(Z, labels),), "*sum*"),
+    (check.ce_batch, (lambda Z, labels: -_ce_grad_mean(Z, labels),), "sign is flipped"),
+    (check.ce_batch, (lambda Z, labels: _ce_grad_mean(Z, labels) * len(Z) / Z.shape[1],),
+     "number of classes"),
+    (check.ce_batch, (lambda Z, labels: _ce_grad_mean(Z, labels) / Z.shape[1],), "N·K"),
+    (check.ce_batch, (lambda Z, labels: smoothmax.softmax(Z) / len(Z),), "one-hot part is missing"),
+    (check.ce_batch, (_ce_grad_mean_columns,), "its own label"),
+    (check.ce_batch, (lambda Z, labels: (smoothmax.softmax(Z, axis=0)
+                                         - np.eye(Z.shape[1])[labels]) / len(Z),),
+     "axis=-1"),
+    (check.ce_batch, (_ce_grad_mean_naive,), "subtract the maximum"),
+    (check.ce_batch, (lambda Z, labels: _ce_grad_mean(Z, labels)[:, :-1],), "shape"),
+    (check.ce_batch, (lambda Z, labels: _ce_grad_mean(Z, labels) + 0.01,), "differs from the reference"),
+    (check.ce_batch, (lambda Z, labels: smoothmax.softmax(Z) - np.eye(len(Z))[labels],),
+     "K = Z.shape[1]"),
+    # ex-ce-slider
+    (check.ce_slider, (float(smoothmax.cross_entropy(_logits(2), 1)), LOSS_C3), "target is class 1"),
+    (check.ce_slider, (LOSS_C1 / math.log(10), LOSS_C3), "natural logarithm"),
+    (check.ce_slider, (LOSS_C3, LOSS_C1), "swapped"),
+    (check.ce_slider, (-1.0, LOSS_C3), "positive"),
+    (check.ce_slider, (0.5, LOSS_C3), "does not match"),
+    (check.ce_slider, (LOSS_C1,), "now pass the loss at c = 3"),
+    (check.ce_slider, (LOSS_C1, 3 * LOSS_C3), "divide"),
+    (check.ce_slider, (LOSS_C1, LOSS_C1), "multiplies the logits"),
+    (check.ce_slider, (LOSS_C1, float(smoothmax.cross_entropy(_logits(2, 3.0), 2)) / 3),
+     "target is class 1"),
+    (check.ce_slider, (LOSS_C1, 0.01), "scale the logits"),
+]
+
+# the expected numbers and formulas that no wrong answer may reveal
+SECRET_NUMBERS = [INFIMUM, LOSS_C1, LOSS_C3]
+SECRET_TEXT = ["2 log 2", "2log2", "2*log(2)", "log(4)", "2a − y", "2a - y", "2*a - y",
+               "σ(s) − t", "σ(s)(1 − σ(s))", "np.arange(N), labels]"]
+
+
+def leaks(message):
+    """The secrets found in `message`: formulas, or an expected number to 3-6 digits."""
+    found = [text for text in SECRET_TEXT if text in message]
+    for x in SECRET_NUMBERS:
+        for digits in range(3, 7):
+            shown = f"{x:.{digits}g}"
+            if re.search(rf"(?<![\d.]){re.escape(shown)}(?!\d)", message):
+                found.append(shown)
+    return found
+
+
+@pytest.mark.parametrize("fn, answer, hint", WRONG, ids=lambda x: getattr(x, "__name__", None))
+def test_wrong_answers_get_their_hint(fn, answer, hint):
+    feedback = fn(*answer)
+    assert isinstance(feedback, Feedback)
+    assert not feedback.correct
+    assert hint in feedback.message, feedback
+    assert not leaks(feedback.message), feedback
+
+
+def _raises(*args):
+    raise RuntimeError("boom")
+
+
+GOOD_GRAD = lambda z: 2 * smoothmax.softmax(z) - Y_MULTI  # noqa: E731
+
+# (check, malformed answer, a fragment of the expected message)
+MALFORMED = [
+    (check.ce_binary, (None,), "no answer yet"),
+    (check.ce_binary, ("1/(1 + exp(-s)", None), "could not read"),
+    (check.ce_binary, ("sigma(s) - t", None), "does not know"),
+    (check.ce_binary, ("x + s", None), "may use only s, t"),
+    (check.ce_binary, (_raises, None), "raised RuntimeError: boom"),
+    (check.ce_binary, (lambda s, t: math.nan, None), "NaN"),
+    (check.ce_binary, (lambda s, t: None, None), "what your function returns"),
+    (check.ce_binary, (sigma - t, "x**"), "could not read"),
+    (check.ce_binary, (sigma - t, lambda s: s), "raised TypeError"),
+    (check.ce_binary, ([sigma - t, sigma], None), "should be a SymPy expression"),
+    (check.ce_unnormalised, (None, None), "no answer yet"),
+    (check.ce_unnormalised, (np.zeros(4), INFIMUM), "pass gradient itself"),
+    (check.ce_unnormalised, (_raises, INFIMUM), "raised RuntimeError: boom"),
+    (check.ce_unnormalised, (lambda z: None, INFIMUM), "forget to `return`"),
+    (check.ce_unnormalised, (lambda z: "grad", INFIMUM), "array of numbers"),
+    (check.ce_unnormalised, (lambda z: np.full(4, np.nan), INFIMUM), "NaN"),
+    (check.ce_unnormalised, (lambda z: np.zeros((4, 4)), INFIMUM), "shape"),
+    (check.ce_unnormalised, (GOOD_GRAD, "2 log 2"), "not a string"),
+    (check.ce_unnormalised, (GOOD_GRAD, math.nan), "NaN"),
+    (check.ce_unnormalised, (GOOD_GRAD, math.inf), "infinite"),
+    (check.ce_unnormalised, (GOOD_GRAD, sp.Symbol("x")), "symbol(s) x"),
+    (check.ce_unnormalised, (GOOD_GRAD, [1.0, 2.0]), "single number"),
+    (check.ce_batch, (None,), "no answer yet"),
+    (check.ce_batch, (_raises,), "raised RuntimeError: boom"),
+    (check.ce_batch, (lambda Z: Z,), "raised TypeError"),
+    (check.ce_batch, (lambda Z, labels: None,), "forget to `return`"),
+    (check.ce_batch, (lambda Z, labels: np.full_like(Z, np.nan),), "NaN"),
+    (check.ce_batch, (lambda Z, labels: _ce_grad_mean(Z, labels).T,), "shape"),
+    (check.ce_batch, ("ce_grad_mean",), "pass ce_grad_mean itself"),
+    (check.ce_slider, (None, None), "no answer yet"),
+    (check.ce_slider, ("0.185", None), "not a string"),
+    (check.ce_slider, (np.array([LOSS_C1, LOSS_C3]), None), "single number"),
+    (check.ce_slider, (LOSS_C1, math.nan), "NaN"),
+    (check.ce_slider, (LOSS_C1, True), "boolean"),
+    (check.ce_slider, (lambda m, c: 1.0, None), "should be a number"),
+    (check.ce_slider, (sp.Function("loss")(1), None), "does not know"),
+    (check.ce_unnormalised, (GOOD_GRAD, sp.Function("f")(sp.Symbol("x"))), "does not know"),
+]
+
+
+@pytest.mark.parametrize("fn, answer, fragment", MALFORMED, ids=lambda x: getattr(x, "__name__", None))
+def test_malformed_answers_get_a_clear_message(fn, answer, fragment):
+    feedback = fn(*answer)
+    assert isinstance(feedback, Feedback)
+    assert not feedback.correct
+    assert fragment in feedback.message, feedback
+    assert "could not check" not in feedback.message
+    assert "Traceback" not in feedback.message
+    assert not leaks(feedback.message), feedback
+
+
+def test_the_checks_do_not_modify_or_keep_the_students_arrays():
+    seen = []
+
+    def grad_mean(Z, labels):
+        seen.append((Z, labels))
+        out = _ce_grad_mean(Z, labels)
+        Z[...] = np.nan                     # vandalise the input: the check must not care
+        return out
+
+    assert check.ce_batch(grad_mean)
+    assert len(seen) == 4
+
+
+def test_the_reference_values_come_from_the_library():
+    from smoothmax.check.ch02_cross_entropy import _unnormalised_infimum, _binary_reference
+    assert math.isclose(_unnormalised_infimum(), INFIMUM, rel_tol=1e-15)
+    for s_, t_ in [(-2.0, 0.3), (1.5, 1.0)]:
+        p = 1 / (1 + math.exp(-s_))
+        first, second = _binary_reference(s_, t_)
+        assert math.isclose(first, p - t_, rel_tol=1e-12, abs_tol=1e-15)
+        assert math.isclose(second, p * (1 - p), rel_tol=1e-12)
