@@ -43,6 +43,8 @@ MALFORMED = {
     "function returning a string": lambda *a, **k: "x",
     "function returning NaN": lambda *a, **k: math.nan,
     "function of no arguments": lambda: 1.0,
+    "unknown sympy function": sp.sympify("f(x)"),
+    "string with an unknown function": "sigma(x) + 1",
 }
 
 

@@ -181,7 +181,7 @@ MALFORMED = [
     (check.ce_binary, ("x + s", None), "may use only s, t"),
     (check.ce_binary, (_raises, None), "raised RuntimeError: boom"),
     (check.ce_binary, (lambda s, t: math.nan, None), "NaN"),
-    (check.ce_binary, (lambda s, t: None, None), "what your function returns"),
+    (check.ce_binary, (lambda s, t: None, None), "forget to `return`"),
     (check.ce_binary, (sigma - t, "x**"), "could not read"),
     (check.ce_binary, (sigma - t, lambda s: s), "raised TypeError"),
     (check.ce_binary, ([sigma - t, sigma], None), "should be a SymPy expression"),

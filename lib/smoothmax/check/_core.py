@@ -114,7 +114,7 @@ def as_number(answer, what: str = "the answer") -> float:
     if isinstance(answer, (str, bytes)):
         raise Malformed(f"{what} should be a number, not a string; write e.g. 0.25 or sympy.log(2)")
     value = answer
-    if _is_sympy(answer):
+    if is_sympy_object(answer):
         if getattr(answer, "free_symbols", None):
             names = ", ".join(sorted(str(s) for s in answer.free_symbols))
             raise Malformed(f"{what} should be a number, but it still contains the symbol(s) {names}")
@@ -122,6 +122,8 @@ def as_number(answer, what: str = "the answer") -> float:
             value = complex(answer.evalf(30))
         except (TypeError, ValueError):
             raise Malformed(f"{what} could not be evaluated to a number") from None
+        if math.isnan(value.real) or math.isnan(value.imag):
+            raise Malformed(f"{what} is NaN; check for 0/0 or log of a negative number")
         if value.imag != 0:
             raise Malformed(f"{what} should be real, got a complex number")
         value = value.real
@@ -149,10 +151,6 @@ def close(value: float, expected: float, rtol: float = 1e-6, atol: float = 0.0) 
     return abs(value - expected) <= atol + rtol * abs(expected)
 
 
-def _is_sympy(obj) -> bool:
-    return type(obj).__module__.startswith("sympy")
-
-
 # ----------------------------------------------------------------- formulas
 def as_formula(answer, variables: Sequence[str], what: str = "the formula") -> Callable:
     """A numerical function of `variables` from a SymPy expression, a string or a callable.
@@ -171,9 +169,10 @@ def as_formula(answer, variables: Sequence[str], what: str = "the formula") -> C
             answer = sympy.sympify(answer, locals={v: sympy.Symbol(v) for v in variables})
         except (sympy.SympifyError, SyntaxError, TypeError, AttributeError, ValueError):
             raise Malformed(f"could not read {what} from the string {answer!r}") from None
-    if isinstance(answer, numbers.Number) or _is_sympy(answer):
+    if isinstance(answer, numbers.Number) or is_sympy_object(answer):
         import sympy
         expr = sympy.sympify(answer)
+        reject_unknown_functions(expr, what)
         if not isinstance(expr, sympy.Expr):
             raise Malformed(f"{what} should be an expression, got {type(answer).__name__}")
         unknown = sorted(str(s) for s in expr.free_symbols if str(s) not in variables)
@@ -185,7 +184,10 @@ def as_formula(answer, variables: Sequence[str], what: str = "the formula") -> C
         return lambda *xs: as_number(f(*xs), what)
     if callable(answer):
         def f(*xs):
-            return as_number(call(answer, *xs, what="your function"), "what your function returns")
+            value = call(answer, *xs, what="your function")
+            if value is None:
+                raise Malformed("your function returned None: did it forget to `return`?")
+            return as_number(value, "what your function returns")
         return f
     raise Malformed(f"{what} should be a SymPy expression, a string or a function of "
                     f"{', '.join(variables)}; got {type(answer).__name__}")
