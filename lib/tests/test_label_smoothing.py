@@ -8,7 +8,8 @@ eps_uniform (K - 1)/K) and ``test_eq_ls_kl`` (KL(q' || p) = H(q', p) - H(q')).
 ``optimal_logit_gap`` is checked against its formulas, 50-digit mpmath,
 numerical minimisation (SciPy) and stationarity (``cross_entropy_grad`` = 0).
 The PyTorch comparisons (``F.cross_entropy(label_smoothing=...)`` and the
-``KLDivLoss`` module of the book's source notes) skip without torch.
+``KLDivLoss`` module of note 2, in current PyTorch and as originally written)
+skip without torch.
 """
 
 import math
@@ -514,3 +515,72 @@ def test_torch_kldivloss_on_probabilities_is_wrong(torch):
     right = crit(torch.log_softmax(z, dim=1), t).item()
     wrong = crit(torch.softmax(z, dim=1), t).item()
     assert abs(right - wrong) > 0.1
+
+
+def _seed_label_smoothing_module_as_written(torch):
+    """Note 2's LabelSmoothing module as written: KLDivLoss(size_average=False),
+    the target built from x.data.clone() and target.data, wrapped in Variable."""
+    nn = torch.nn
+    Variable = torch.autograd.Variable
+
+    class LabelSmoothing(nn.Module):
+        def __init__(self, size, smoothing=0.0):
+            super().__init__()
+            self.criterion = nn.KLDivLoss(size_average=False)
+            self.confidence = 1.0 - smoothing
+            self.smoothing = smoothing
+            self.size = size
+            self.true_dist = None
+
+        def forward(self, x, target):
+            assert x.size(1) == self.size
+            true_dist = x.data.clone()
+            true_dist.fill_(self.smoothing / (self.size - 1))
+            true_dist.scatter_(1, target.data.unsqueeze(1), self.confidence)
+            self.true_dist = true_dist
+            return self.criterion(x, Variable(true_dist, requires_grad=False))
+
+    return LabelSmoothing
+
+
+_DEPRECATION = (UserWarning, DeprecationWarning, FutureWarning)
+
+
+def test_torch_deprecated_spellings_of_the_seed_module(torch):
+    """The loose ends of note 2's module: KLDivLoss(size_average=False) warns and
+    means reduction="sum"; Variable(t, requires_grad=False) returns a plain
+    Tensor; x.data.clone() + fill_ + scatter_(1, ...) builds the same target as
+    full_like + scatter_, one entry per row; the module as written gives the
+    same loss and gradient as the current spelling."""
+    with pytest.warns(_DEPRECATION, match=r"size_average.*deprecated"):
+        crit = torch.nn.KLDivLoss(size_average=False)
+    assert crit.reduction == "sum"
+
+    t = torch.rand(3, 4, dtype=torch.float64)
+    v = torch.autograd.Variable(t, requires_grad=False)
+    assert type(v) is torch.Tensor
+    assert not v.requires_grad and torch.equal(v, t)
+
+    rng = _rng(10)
+    K, eps = 5, 0.1
+    z = rng.standard_normal((6, K)) * 3
+    target = torch.tensor(rng.integers(0, K, 6))
+    with pytest.warns(_DEPRECATION, match="size_average"):
+        old = _seed_label_smoothing_module_as_written(torch)(K, smoothing=eps)
+    new = _seed_label_smoothing_module(torch)(K, smoothing=eps)
+    losses, grads = [], []
+    for module in (old, new):
+        zt = torch.tensor(z, dtype=torch.float64, requires_grad=True)
+        loss = module(torch.log_softmax(zt, dim=1), target)
+        loss.backward()
+        losses.append(loss.item())
+        grads.append(zt.grad.numpy())
+    # the borrowed copy is outside autograd and holds the "others" target
+    assert not old.true_dist.requires_grad
+    assert torch.equal(old.true_dist, new.true_dist)
+    # scatter_ along dim 1: exactly one entry per row is 1 - eps
+    on_target = old.true_dist.numpy() == 1.0 - eps
+    assert np.array_equal(on_target.sum(axis=1), np.ones(6))
+    assert np.array_equal(on_target.argmax(axis=1), target.numpy())
+    np.testing.assert_allclose(losses[0], losses[1], rtol=1e-15, atol=0)
+    np.testing.assert_allclose(grads[0], grads[1], rtol=0, atol=1e-16)
