@@ -47,3 +47,29 @@ def test_runs_in_a_fresh_kernel(path, tmp_path):
     shutil.copytree(path.parent, work)
     stderr = run_in_fresh_kernel(work / path.name)
     assert not stderr, f"cells wrote to stderr: {stderr}"
+
+
+def _glossary_terms():
+    """(term, chapter that introduces it) from glossary.md's `{glossary}` block."""
+    text = (ROOT / "glossary.md").read_text(encoding="utf-8")
+    block = text[text.index("```{glossary}"):]
+    return [(term, int(re.search(r"Chapters? (\d)", body).group(1)))
+            for term, body in re.findall(r"^(\w[^\n]*)\n((?:  [^\n]*\n?)+)", block, re.M)]
+
+
+def test_the_glossary_has_english_and_chinese_terms():
+    terms = _glossary_terms()
+    assert len(terms) >= 30
+    text = (ROOT / "glossary.md").read_text(encoding="utf-8")
+    for chinese in ["交叉熵", "标签平滑", "温度", "覆盖", "过度自信"]:
+        assert chinese in text
+
+
+@pytest.mark.parametrize("term, chapter", _glossary_terms(), ids=lambda x: str(x))
+def test_each_glossary_term_is_linked_from_its_chapter(term, chapter):
+    path = next(p for p in CHAPTERS if int(p.name[:2]) == chapter)
+    text = "".join("".join(c["source"]) for c in json.loads(path.read_text(encoding="utf-8"))["cells"]
+                   if c["cell_type"] == "markdown")
+    roles = re.findall(r"\{term\}`([^`]*)`", text)
+    targets = {re.sub(r"^.*<(.*)>$", r"\1", r).strip().lower() for r in roles}
+    assert term.lower() in targets, f"chapter {chapter} never links {{term}}`{term}`"
