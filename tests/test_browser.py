@@ -226,3 +226,18 @@ def test_chapter_page_weight(site, html_dir, context, page_path):
         f"{len(images)} images {sum(images.values()) / 1e6:.2f} MB); the limit is 2 MB: "
         "use fewer slider values or a lower dpi"
     )
+
+
+def test_chinese_text_uses_the_bundled_font(site, offline_page):
+    """The glossary's 中文 is drawn with the subset font from _static, so it shows
+    on a machine without CJK fonts (and nothing is fetched to draw it)."""
+    page, problems = offline_page
+    load(page, _url(site, "glossary.html"))
+    loaded = page.evaluate("""async () => {
+        await document.fonts.ready;
+        return [...document.fonts].filter(f => f.family.includes('Smooth Max CJK'))
+                                  .map(f => f.status);
+    }""")
+    assert loaded == ["loaded"], loaded
+    assert page.evaluate("document.fonts.check('16px \"Smooth Max CJK\"', '交叉熵')")
+    assert not problems, problems.report()

@@ -161,3 +161,17 @@ def test_bibliography_page_lists_every_entry():
     assert len(years) == len(keys)
     for year in set(years):
         assert year in page
+
+
+def test_every_chinese_character_on_a_page_is_in_the_bundled_font():
+    """_static/fonts/smx-cjk.woff is a subset; rerun tools/cjk_font.py after adding 中文."""
+    from fontTools.ttLib import TTFont
+
+    cmap = TTFont(ROOT / "_static" / "fonts" / "smx-cjk.woff").getBestCmap()
+    cjk = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
+    shown = {ch for page in PAGES for ch in cjk.findall(page.read_text(encoding="utf-8"))}
+    assert len(shown) > 50, "the glossary's Chinese terms are missing from the pages"
+    missing = sorted(ch for ch in shown if ord(ch) not in cmap)
+    assert not missing, f"not in the bundled font: {''.join(missing)}; run tools/cjk_font.py"
+    assert (HTML / "_static" / "fonts" / "smx-cjk.woff").exists()
+    assert (HTML / "_static" / "fonts" / "OFL.txt").exists()
