@@ -33,6 +33,7 @@ __all__ = [
     "_real_param_array",
     "_unit_interval_array",
     "_class_count_array",
+    "_check_broadcast",
     "_positive_finite_scalar",
     "_check_same_shape",
     "_check_logits",
@@ -350,6 +351,15 @@ def _unit_interval_array(value, name):
         bad = e[(e < 0.0) | (e > 1.0)].flat[0]
         raise ValueError(f"{name} must lie in [0, 1], got {float(bad)!r}")
     return e
+
+
+def _check_broadcast(a, b, name_a, name_b):
+    """Require that arrays `a` and `b` broadcast together (ValueError naming both)."""
+    try:
+        np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        raise ValueError(f"{name_a} and {name_b} could not be broadcast together: "
+                         f"shapes {a.shape} and {b.shape}") from None
 
 
 def _class_count_array(value, name):

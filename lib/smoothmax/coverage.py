@@ -274,7 +274,8 @@ def attention_with_coverage(encoder_states, decoder_state, coverage, W_h, W_s, w
     Returns
     -------
     scores : ndarray, shape (source_len,)
-        :math:`e_i^t`.
+        :math:`e_i^t` (``+-inf`` only where the exact score exceeds the
+        float64 range; the attention is still computed from its exact value).
     attention : ndarray, shape (source_len,)
         :math:`a^t = \operatorname{softmax}(e^t)`.
 
@@ -296,7 +297,9 @@ def attention_with_coverage(encoder_states, decoder_state, coverage, W_h, W_s, w
     Accuracy: the scores are one matrix product and a tanh in float64 (tested
     against the formula evaluated term by term to 1e-13 relative); the
     attention is ``smoothmax.softmax`` of those scores, within 4 ulp of the
-    exact softmax of the computed scores.
+    exact softmax of the computed scores.  Inputs up to the float64 maximum
+    give no NaN: where the pre-activation overflows, tanh is taken as its
+    limit +-1 (the sign from the same sum on inputs scaled by 2**-540).
 
     References
     ----------
@@ -334,9 +337,26 @@ def attention_with_coverage(encoder_states, decoder_state, coverage, W_h, W_s, w
     Ws = _matrix(W_s, "W_s", (d_a, s.shape[0]))
     wc = _vector(w_c, "w_c", d_a)
     b_ = _vector(b, "b", d_a)
-    features = H @ Wh.T + (Ws @ s + b_) + np.outer(c, wc)
-    scores = np.tanh(features) @ v_
-    return scores, softmax(scores)
+    with np.errstate(over="ignore", invalid="ignore"):
+        features = H @ Wh.T + (Ws @ s + b_) + np.outer(c, wc)
+        th = np.tanh(features)
+        if not np.isfinite(features).all():
+            # a product or sum overflowed (inf, or NaN from inf - inf): there
+            # the terms exceed 1.8e308 and tanh is +-1, with the sign of the
+            # same sum computed on inputs scaled by 2**-540 (no overflow)
+            k = -540
+            small = (np.ldexp(H, k) @ np.ldexp(Wh, k).T
+                     + (np.ldexp(Ws, k) @ np.ldexp(s, k) + np.ldexp(b_, 2 * k))
+                     + np.outer(np.ldexp(c, k), np.ldexp(wc, k)))
+            th = np.where(np.isfinite(features), th, np.sign(small))
+        scores = th @ v_
+        if np.isfinite(scores).all():
+            return scores, softmax(scores)
+        # sum |v| overflows: scores / 2**k is finite, and the attention is its
+        # softmax at temperature 2**-k; the scores themselves overflow to +-inf
+        k = d_a.bit_length() + 1
+        scaled = th @ np.ldexp(v_, -k)
+        return np.ldexp(scaled, k), softmax(scaled, temperature=2.0**-k)
 
 
 def pointer_generator(p_vocab, attn, source_ids, p_gen, *, extended_vocab_size):
@@ -414,7 +434,10 @@ def pointer_generator(p_vocab, attn, source_ids, p_gen, *, extended_vocab_size):
     g = _unit_interval_scalar(p_gen, "p_gen")
     V = pv.shape[0]
     n_ext = _integer_at_least(extended_vocab_size, "extended_vocab_size", V)
-    ids = np.asarray(source_ids)
+    try:
+        ids = np.asarray(source_ids)
+    except (ValueError, TypeError) as exc:   # ragged lists
+        raise ValueError(f"source_ids could not be converted to an array: {exc}") from None
     if ids.dtype.kind not in "iu":
         raise TypeError(f"source_ids must be integer token ids, got dtype {ids.dtype}")
     if ids.shape != a.shape:

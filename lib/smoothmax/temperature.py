@@ -19,6 +19,7 @@ import numpy as np
 from ._validation import (
     _class_count_array,
     _as_float_array,
+    _check_broadcast,
     _check_logits,
     _positive_finite_scalar,
     _reject_all_masked,
@@ -133,8 +134,9 @@ def normface_loss_bound(scale, num_classes):
     TypeError
         If an argument is not real numeric.
     ValueError
-        If `scale` contains NaN or values <= 0, or `num_classes` contains a
-        non-integer or a value below 2 (the message names the argument).
+        If `scale` contains NaN or values <= 0, `num_classes` contains a
+        non-integer or a value below 2, or the shapes of `scale` and
+        `num_classes` do not broadcast (the message names the argument).
 
     Notes
     -----
@@ -174,6 +176,7 @@ def normface_loss_bound(scale, num_classes):
     if s.size and (s <= 0).any():
         raise ValueError(f"scale must be > 0, got {float(s[s <= 0].flat[0])!r}")
     k = _class_count_array(num_classes, "num_classes")
+    _check_broadcast(s, k, "scale", "num_classes")
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         u = np.log(k - 1.0) - s * (k / (k - 1.0))
         out = np.logaddexp(0.0, u)
@@ -203,8 +206,9 @@ def normface_scale_for_probability(prob, num_classes):
     TypeError
         If an argument is not real numeric.
     ValueError
-        If `prob` is NaN or outside the open interval ``(1/K, 1)``, or
-        `num_classes` is not an integer >= 2 (the message names the argument).
+        If `prob` is NaN or outside the open interval ``(1/K, 1)``,
+        `num_classes` is not an integer >= 2, or the shapes of `prob` and
+        `num_classes` do not broadcast (the message names the argument).
 
     Notes
     -----
@@ -237,6 +241,7 @@ def normface_scale_for_probability(prob, num_classes):
     k = _class_count_array(num_classes, "num_classes")
     if np.isnan(p).any():
         raise ValueError("prob contains NaN")
+    _check_broadcast(p, k, "prob", "num_classes")
     p_b, k_b = np.broadcast_arrays(p, k)
     bad = ~((p_b > 1.0 / k_b) & (p_b < 1.0))
     if bad.any():

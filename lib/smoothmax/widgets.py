@@ -41,12 +41,16 @@ from __future__ import annotations
 
 import base64
 import html as _html
+import inspect
 import io
 import itertools
 import math
+import numbers
 import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
+
+from ._validation import _integer_at_least, _positive_finite_scalar
 
 __all__ = ["Param", "Slider", "slider", "render_png"]
 
@@ -70,6 +74,16 @@ class Param:
         Format of the value in the label, e.g. ``"{:.2f}"``.
     initial : float, optional
         Value shown first; must be in `values`.  Defaults to the middle value.
+
+    Raises
+    ------
+    TypeError
+        If `name`, `label` or `fmt` is not a string, `values` is not a
+        sequence of hashable values, or a value is complex.
+    ValueError
+        If `name` is not an identifier, `values` is empty, has duplicates or
+        non-finite numbers, `fmt` cannot format every value, or `initial` is
+        not one of `values`.  Every message names the argument.
     """
 
     name: str
@@ -80,16 +94,41 @@ class Param:
     _values: tuple = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
-        if not isinstance(self.name, str) or not self.name.isidentifier():
+        if not isinstance(self.name, str):
+            raise TypeError(f"name must be a string (a Python identifier), got {self.name!r}")
+        if not self.name.isidentifier():
             raise ValueError(f"name must be a Python identifier, got {self.name!r}")
-        values = tuple(self.values)
+        try:
+            values = tuple(self.values)
+        except TypeError:
+            raise TypeError(f"values of parameter {self.name!r} must be a sequence, "
+                            f"got {type(self.values).__name__}") from None
         if not values:
             raise ValueError(f"values of parameter {self.name!r} must not be empty")
         for v in values:
-            if isinstance(v, float) and not math.isfinite(v):
+            if isinstance(v, numbers.Complex) and not isinstance(v, numbers.Real):
+                raise TypeError(f"values of parameter {self.name!r} must be real, got {v!r}")
+            if isinstance(v, numbers.Real) and not math.isfinite(v):
                 raise ValueError(f"values of parameter {self.name!r} must be finite, got {v!r}")
-        if len(set(values)) != len(values):
+        try:
+            distinct = len(set(values)) == len(values)
+        except TypeError:
+            raise TypeError(f"values of parameter {self.name!r} must be hashable "
+                            f"(numbers), got {values!r}") from None
+        if not distinct:
             raise ValueError(f"values of parameter {self.name!r} must be distinct")
+        if self.label is not None and not isinstance(self.label, str):
+            raise TypeError(f"label of parameter {self.name!r} must be a string or None, "
+                            f"got {self.label!r}")
+        if not isinstance(self.fmt, str):
+            raise TypeError(f"fmt of parameter {self.name!r} must be a format string, "
+                            f"got {self.fmt!r}")
+        for v in values:
+            try:
+                self.fmt.format(v)
+            except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+                raise ValueError(f"fmt {self.fmt!r} of parameter {self.name!r} cannot "
+                                 f"format the value {v!r}: {exc!r}") from None
         if self.initial is not None and self.initial not in values:
             raise ValueError(
                 f"initial value {self.initial!r} of parameter {self.name!r} is not in its values"
@@ -117,11 +156,22 @@ def render_png(fig, *, dpi: int = 80, colors: int = 256) -> bytes:
     The image is reduced to an adaptive palette of `colors` colours and saved
     without metadata (no date, no software tag), so the same figure always
     gives the same bytes.
+
+    Raises
+    ------
+    TypeError
+        If `fig` is not a Matplotlib figure, `dpi` is not a real number or
+        `colors` is not an integer.
+    ValueError
+        If `dpi` is not a finite number > 0 or `colors` is not in [2, 256].
     """
     import matplotlib.pyplot as plt
     from PIL import Image
 
-    if not (2 <= colors <= 256):
+    if not callable(getattr(fig, "savefig", None)):
+        raise TypeError(f"fig must be a Matplotlib figure, got {type(fig).__name__}")
+    _positive_finite_scalar(dpi, "dpi")
+    if not (2 <= _integer_at_least(colors, "colors", 2) <= 256):
         raise ValueError(f"colors must be between 2 and 256, got {colors}")
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
@@ -201,7 +251,11 @@ class Slider:
                  dpi: int = 80):
         if not callable(plot):
             raise TypeError("plot must be callable and return a Matplotlib figure")
-        params = tuple(params)
+        try:
+            params = tuple(params)
+        except TypeError:
+            raise TypeError(f"params must be a sequence of Param, got "
+                            f"{type(params).__name__}") from None
         if not params:
             raise ValueError("params: give at least one Param")
         if not all(isinstance(p, Param) for p in params):
@@ -211,6 +265,17 @@ class Slider:
             raise ValueError(f"params: duplicate parameter names {names}")
         if not (isinstance(alt, str) or callable(alt)):
             raise TypeError("alt must be a format string or a function of the parameters")
+        _check_plot_accepts(plot, {p.name: p._values[0] for p in params})
+        if isinstance(alt, str):
+            for combo in itertools.product(*(p._values for p in params)):
+                try:
+                    alt.format(**dict(zip(names, combo)))
+                except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+                    raise ValueError(f"alt {alt!r} cannot be formatted with the parameters "
+                                     f"{names}: {exc!r}") from None
+        if caption is not None and not isinstance(caption, str):
+            raise TypeError(f"caption must be a string or None, got {caption!r}")
+        _positive_finite_scalar(dpi, "dpi")
         self.plot = plot
         self.params = params
         self.alt = alt
@@ -330,6 +395,19 @@ class Slider:
         return f"<smoothmax slider: {ps}; {self.n_frames} frames>"
 
 
+def _check_plot_accepts(plot, values: dict) -> None:
+    """TypeError naming `plot` if it cannot be called with these keywords."""
+    try:
+        sig = inspect.signature(plot)
+    except (TypeError, ValueError):  # some builtins have no signature: try at run time
+        return
+    try:
+        sig.bind(**values)
+    except TypeError as exc:
+        raise TypeError(f"plot must accept the keyword argument(s) {sorted(values)} "
+                        f"(one per Param) and need no others: {exc}") from None
+
+
 def _json(obj) -> str:
     import json
 
@@ -357,5 +435,18 @@ def slider(plot: Callable, *params: Param, alt, caption: str | None = None, dpi:
     -------
     Slider
         Display it (last expression of a cell).
+
+    Raises
+    ------
+    TypeError
+        If `plot` is not callable or does not accept the parameters' names as
+        keywords, a parameter is not a :class:`Param`, `alt` is neither a
+        string nor callable, `caption` is not a string, or `dpi` is not a
+        real number.
+    ValueError
+        If no parameter is given or two share a name, `alt` is a string that
+        cannot be formatted with the parameter values, or `dpi` is not a
+        finite number > 0.  Every message names the argument.  A blank alt
+        text is refused (``ValueError``) when a frame is made.
     """
     return Slider(plot, params, alt, caption=caption, dpi=dpi)
