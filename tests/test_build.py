@@ -175,3 +175,14 @@ def test_every_chinese_character_on_a_page_is_in_the_bundled_font():
     assert not missing, f"not in the bundled font: {''.join(missing)}; run tools/cjk_font.py"
     assert (HTML / "_static" / "fonts" / "smx-cjk.woff").exists()
     assert (HTML / "_static" / "fonts" / "OFL.txt").exists()
+
+
+@pytest.mark.parametrize("nb", sorted((ROOT / "chapters").glob("*.ipynb")), ids=lambda p: p.name)
+def test_each_chapter_page_offers_its_notebook_and_no_launch_service(nb):
+    page = HTML / "chapters" / f"{nb.stem}.html"
+    text = page.read_text(encoding="utf-8")
+    assert f'href="../_sources/chapters/{nb.name}"' in text, "no .ipynb download button"
+    download = HTML / "_sources" / "chapters" / nb.name
+    assert download.read_bytes() == nb.read_bytes(), "the download is not the chapter's notebook"
+    for service in ("mybinder", "colab.research", "binderhub", "thebe-launch", "jupyterhub"):
+        assert service not in text.lower(), f"{page.name} offers a launch service ({service})"
