@@ -73,3 +73,25 @@ def test_each_glossary_term_is_linked_from_its_chapter(term, chapter):
     roles = re.findall(r"\{term\}`([^`]*)`", text)
     targets = {re.sub(r"^.*<(.*)>$", r"\1", r).strip().lower() for r in roles}
     assert term.lower() in targets, f"chapter {chapter} never links {{term}}`{term}`"
+
+
+# What provides each third-party module a chapter imports, as named in requirements.txt.
+PROVIDED_BY = {"numpy": "numpy", "sympy": "sympy", "mpmath": "mpmath", "matplotlib": "matplotlib",
+               "scipy": "scipy", "ipywidgets": "ipywidgets", "PIL": "pillow", "IPython": "ipykernel",
+               "myst_nb": "jupyter-book", "smoothmax": "-e ./lib"}
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
+def test_every_import_is_a_reader_requirement(path):
+    """`make book` installs requirements.txt only: a chapter must not need a test tool."""
+    import sys
+
+    requirements = (ROOT / "requirements.txt").read_text(encoding="utf-8")
+    listed = {re.split(r"[=<>\s]", line.strip())[0] if not line.startswith("-e") else "-e ./lib"
+              for line in requirements.splitlines() if line.strip() and not line.startswith(("#", "-c"))}
+    code = "\n".join("".join(c["source"]) for c in json.loads(path.read_text(encoding="utf-8"))["cells"]
+                     if c["cell_type"] == "code")
+    modules = set(re.findall(r"^\s*(?:from|import)\s+([A-Za-z_]\w*)", code, re.M))
+    for module in sorted(modules - set(sys.stdlib_module_names)):
+        assert module in PROVIDED_BY, f"{path.name} imports {module}: add it to PROVIDED_BY and requirements.txt"
+        assert PROVIDED_BY[module] in listed, f"{path.name} imports {module}, but requirements.txt lacks it"
