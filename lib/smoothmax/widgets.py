@@ -284,6 +284,7 @@ class Slider:
         base = re.sub(r"[^A-Za-z0-9]+", "-", getattr(plot, "__name__", "plot")).strip("-") or "plot"
         self.uid = f"smx-{base}-{next(_COUNTER)}"
         self._widget = None
+        self._frames: dict[tuple, bytes] = {}
 
     # -- shared -----------------------------------------------------------
     def alt_text(self, **values) -> str:
@@ -293,11 +294,19 @@ class Slider:
         return text
 
     def frame(self, **values) -> bytes:
-        """The PNG of one frame, rendered by the plotting function."""
-        fig = self.plot(**values)
-        if fig is None or not hasattr(fig, "savefig"):
-            raise TypeError(f"plot must return a Matplotlib figure, got {type(fig).__name__}")
-        return render_png(fig, dpi=self.dpi)
+        """The PNG of one frame, rendered by the plotting function.
+
+        Frames are kept once rendered: displaying the slider renders every
+        frame for the static view, so a live move to a grid value is a lookup,
+        not a new drawing (Matplotlib's draw takes 100-200 ms per figure).
+        """
+        key = tuple(values[p.name] for p in self.params)
+        if key not in self._frames:
+            fig = self.plot(**values)
+            if fig is None or not hasattr(fig, "savefig"):
+                raise TypeError(f"plot must return a Matplotlib figure, got {type(fig).__name__}")
+            self._frames[key] = render_png(fig, dpi=self.dpi)
+        return self._frames[key]
 
     def _img(self, values: dict, attrs: str = "") -> str:
         return (f'<img src="{_data_uri(self.frame(**values))}" '

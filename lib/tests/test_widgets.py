@@ -114,6 +114,24 @@ def test_live_slider_redraws_through_the_same_plot():
     assert box is s.widget()  # built once
 
 
+def test_a_live_move_reuses_the_frame_the_static_view_rendered():
+    calls = []
+
+    def counted(p):
+        calls.append(p)
+        return plot_power(p)
+
+    s = slider(counted, Param("p", [0.5, 1.0, 2.0]), alt="y = x^{p}")
+    s._repr_mimebundle_()                # the display renders every frame once
+    assert sorted(calls) == [0.5, 1.0, 2.0]
+    s._sliders[0].value = 2.0            # a live move draws nothing new ...
+    s._sliders[0].value = 0.5
+    assert len(calls) == 3
+    assert s._image.value == s._img({"p": 0.5})  # ... and shows the same frame
+    fresh = slider(plot_power, Param("p", [0.5, 1.0, 2.0]), alt="y = x^{p}")
+    assert fresh.frame(p=0.5) == s.frame(p=0.5)
+
+
 @pytest.mark.parametrize(
     "args, match",
     [
