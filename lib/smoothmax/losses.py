@@ -28,7 +28,7 @@ from ._validation import (
     _reject_all_masked,
     _unit_interval_scalar,
 )
-from .core import log_softmax, softmax
+from .core import _nll_index, log_softmax, softmax
 
 __all__ = [
     "cross_entropy",
@@ -132,6 +132,8 @@ def _prepare(logits, target, label_smoothing, convention, axis):
 
 def _per_sample_loss(x, ax, kind, t, eps, convention):
     """Per-sample losses (keepdims along `ax`), never NaN: 0 * log 0 = 0."""
+    if kind == "index" and eps == 0.0:
+        return _nll_index(x, ax, t)                  # -log a_y, without forming log a
     logp = log_softmax(x, axis=ax)
     nl = np.negative(logp, out=logp)                 # -log a_k >= 0, may be +inf
     if kind == "index":
