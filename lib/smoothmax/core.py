@@ -1349,9 +1349,18 @@ def softmax_jvp(z, v, temperature=1.0):
     vv = _as_float_array(v, "v")
     _check_same_shape(x, vv, "z", "v")
     _reject_nonfinite(vv, "v")
+    # J v is linear in v: near the float64 maximum, v - <a, v> would overflow and
+    # a class of probability 0 would get 0 * inf = NaN, so work on v / 2**64
+    # (exact) and scale back; the result is then 0 there, or +-inf where it is
+    # truly beyond the range.
+    scale = 2.0**64 if vv.size and np.max(np.abs(vv)) > 2.0**1000 else 1.0
+    if scale != 1.0:
+        vv = vv / scale
     av = np.sum(a * vv, axis=-1, keepdims=True)
     out = vv - av
     out *= a
     if T != 1.0:
         out /= T
+    if scale != 1.0:
+        out *= scale
     return out

@@ -194,8 +194,8 @@ def test_jacobian_and_jvp_across_scales(z, T):
         total = np.abs(J.sum(axis=-1))
     assert np.all((total <= bound)[rows])
     rng = np.random.default_rng(K)
-    # |v| <= ~1e301, so that v - <a, v> cannot overflow (see the xfail below)
-    v = rng.standard_normal(z.shape) * 10.0 ** rng.integers(-300, 300)
+    # |v| up to ~1e307 (the huge-tangent regression test below goes to the maximum)
+    v = rng.standard_normal(z.shape) * 10.0 ** rng.integers(-300, 307)
     with np.errstate(over="ignore"):     # |J v| may exceed the range for tiny T
         jv = sm.softmax_jvp(z, v, temperature=T)
         scale = np.sum(np.abs(a * v), axis=-1) / T
@@ -206,14 +206,14 @@ def test_jacobian_and_jvp_across_scales(z, T):
     assert np.all(total[fin] <= (8 * K * EPS * scale + 1e-300)[fin])
 
 
-@pytest.mark.xfail(strict=True, reason="known bug in core.softmax_jvp (numerical internals, "
-                   "not validation): v - <a, v> overflows for |v| near the float64 maximum, "
-                   "and 0 * inf = NaN on a class with probability 0")
 def test_softmax_jvp_huge_tangent_gives_no_nan():
+    """Regression: v - <a, v> overflowed for |v| near the float64 maximum and a
+    class with probability 0 got 0 * inf = NaN."""
     for z in ([0.0, -1000.0], [0.0, -np.inf]):
-        with np.errstate(over="ignore", invalid="ignore"):
-            jv = sm.softmax_jvp(z, [-1.7e308, 1.7e308])
-        no_nan(jv)     # exact value: [0, 0]
+        jv = sm.softmax_jvp(z, [-1.7e308, 1.7e308])
+        np.testing.assert_array_equal(jv, [0.0, 0.0])     # the exact value, underflowed
+    z, v = np.array([0.3, -0.2, 1.1]), np.array([1.5e308, -1.2e308, 0.7e308])
+    np.testing.assert_allclose(sm.softmax_jvp(z, v), 2.0**64 * sm.softmax_jvp(z, v / 2.0**64), rtol=1e-15)
 
 
 # ---------------------------------------------------------------------------
