@@ -11,15 +11,13 @@ import numpy as np
 import pytest
 import sympy as sp
 
+from _checks import CheckHarness, boom, case_ids, leaks
 from smoothmax import check
 from smoothmax.check import Feedback
+from smoothmax.check._core import exercise
 
 CHECKS = sorted(check.exercises().items())
-
-
-def _raises(*args, **kwargs):
-    raise RuntimeError("boom")
-
+each_check = pytest.mark.parametrize("label, fn", CHECKS, ids=[label for label, _ in CHECKS])
 
 MALFORMED = {
     "None": None,
@@ -38,7 +36,7 @@ MALFORMED = {
     "matrix": np.eye(3),
     "sympy symbol": sp.Symbol("banana"),
     "sympy nan": sp.nan,
-    "function that raises": _raises,
+    "function that raises": boom,
     "function returning None": lambda *a, **k: None,
     "function returning a string": lambda *a, **k: "x",
     "function returning NaN": lambda *a, **k: math.nan,
@@ -53,7 +51,7 @@ def test_there_are_checks_for_every_chapter():
     assert chapters == {"ch01", "ch02", "ch03", "ch04", "ch05"}
 
 
-@pytest.mark.parametrize("label, fn", CHECKS, ids=[label for label, _ in CHECKS])
+@each_check
 @pytest.mark.parametrize("kind", sorted(MALFORMED))
 def test_malformed_answers_get_a_message_not_a_traceback(label, fn, kind):
     feedback = fn(MALFORMED[kind])
@@ -64,14 +62,14 @@ def test_malformed_answers_get_a_message_not_a_traceback(label, fn, kind):
     assert "could not check" not in feedback.message, f"{label} on {kind}: {feedback.message}"
 
 
-@pytest.mark.parametrize("label, fn", CHECKS, ids=[label for label, _ in CHECKS])
+@each_check
 def test_calling_with_the_wrong_arguments_explains_the_call(label, fn):
     feedback = fn(None, None, None, None, None, None, None, None)
     assert not feedback.correct
     assert feedback.message.startswith(f"call it as {fn.__name__}(")
 
 
-@pytest.mark.parametrize("label, fn", CHECKS, ids=[label for label, _ in CHECKS])
+@each_check
 def test_each_check_documents_what_to_pass(label, fn):
     assert fn.__doc__ and fn.__doc__.strip()
     assert fn.__name__ == label.removeprefix("ex-").replace("-", "_")
@@ -88,8 +86,6 @@ def test_feedback_is_truthy_only_when_right_and_escapes_html():
 
 
 def test_a_bug_inside_a_check_becomes_a_message():
-    from smoothmax.check._core import exercise
-
     @exercise("ex-broken")
     def broken(answer):
         return {}["missing"]
@@ -97,3 +93,59 @@ def test_a_bug_inside_a_check_becomes_a_message():
     feedback = broken(1.0)
     assert not feedback.correct
     assert feedback.message.startswith("could not check the answer (KeyError")
+
+
+# ---------------------------------------------------------------- the harness of test_check_chNN.py
+def test_leaks_finds_formulas_and_standalone_numbers():
+    assert leaks("use 2*log(2) here", texts=["2*log(2)", "log(4)"]) == ["2*log(2)"]
+    assert leaks("it is 1.39", numbers=[2 * math.log(2)]) == ["1.39"]
+    assert leaks("it is 1.3863.", numbers=[2 * math.log(2)]) == ["1.3863"]
+    assert leaks("ε = 0.9 exactly", numbers=[0.9]) == ["0.9"]
+    assert leaks("s = 3.7e+04", numbers=[37_000.0]) == ["3.7e+04"]
+
+
+def test_leaks_ignores_short_roundings_and_longer_numbers():
+    assert leaks("ε = 0.1, not 0.13", numbers=[0.1000027, 0.13333]) == []
+    assert leaks("10.9 and 0.95 and 1.390", numbers=[0.9, 1.39]) == []
+    assert leaks("no secrets", texts=["x"], numbers=[1.0]) == []
+
+
+@exercise("ex-leaky")
+def leaky(answer):
+    """A check whose wrong-answer hint gives the answer away."""
+    return answer == 0.617, "not yet: it is near 0.617" if answer > 0 else "positive, please"
+
+
+def test_the_harness_fails_a_check_that_leaks_or_lacks_its_hint():
+    harness = CheckHarness(texts=["near"], numbers=[0.6171])
+    harness.right([(leaky, 0.617)])(leaky, 0.617)
+    harness.wrong([(leaky, -1.0, "positive")])(leaky, -1.0, "positive")
+    with pytest.raises(AssertionError, match="reveals"):
+        harness.wrong([(leaky, 0.5, "not yet")])(leaky, 0.5, "not yet")
+    with pytest.raises(AssertionError):
+        harness.wrong([(leaky, -1.0, "too small")])(leaky, -1.0, "too small")
+    with pytest.raises(AssertionError):
+        harness.right([(leaky, 0.5)])(leaky, 0.5)
+    with pytest.raises(AssertionError, match="reveals"):
+        harness.malformed([(leaky, 0.5, "not yet")])(leaky, 0.5, "not yet")
+
+
+def test_the_harness_unpacks_and_checks_the_label():
+    def plain(a, b):
+        return Feedback("ex-plain", a == b, "fine" if a == b else "differ")
+
+    @exercise("ex-other")
+    def mislabelled(answer):
+        return True, "fine"
+
+    harness = CheckHarness(unpack=True)
+    harness.right([(plain, (1, 1))])(plain, (1, 1))
+    harness.wrong([(plain, (1, 2), "differ")])(plain, (1, 2), "differ")
+    with pytest.raises(AssertionError, match="ex-other"):
+        harness.right([(mislabelled, (1,))])(mislabelled, (1,))
+
+
+def test_case_ids_are_readable_and_unique():
+    table = [(leaky, 0.5, "hint"), (leaky, 0.5, "hint"), (leaky, "a  b", "hint"), (leaky, boom, "x")]
+    assert case_ids(table) == ["leaky-0.5-hint", "leaky-0.5-hint#2", "leaky-a b-hint", "leaky-boom-x"]
+    assert case_ids([(leaky, (None, np.zeros((2, 3))))], unpack=True) == ["leaky-None, array(2,3)"]

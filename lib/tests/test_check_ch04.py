@@ -3,9 +3,9 @@ answers get their hint, malformed answers get a message, and no message gives
 the answer away."""
 
 import numpy as np
-import pytest
 import sympy as sp
 
+from _checks import CheckHarness
 import smoothmax
 from smoothmax import check
 
@@ -80,13 +80,6 @@ RIGHT = [
 ]
 
 
-@pytest.mark.parametrize("fn, answer", RIGHT, ids=lambda x: getattr(x, "__name__", None))
-def test_right_answers_pass(fn, answer):
-    feedback = fn(answer)
-    assert feedback.correct, feedback
-    assert str(feedback).startswith("\u2714 Right")
-
-
 # (check, wrong answer, a fragment of the expected hint)
 WRONG = [
     (check.cov_tv, (x + y + sp.Abs(x - y)) / 2, "max(x, y)"),
@@ -108,17 +101,8 @@ WRONG = [
     (check.cov_grad_loop, lambda A: smoothmax.coverage_loss_grad(A).T, "transposed"),
 ]
 
-
+# the expected formulas that no message may reveal
 SECRETS = ["x + y - Abs", "(x + y", "|x − y|)/2", "Abs(x - y)", "[c_i^s < a_i^s]"]
-
-
-@pytest.mark.parametrize("fn, answer, hint", WRONG, ids=lambda x: getattr(x, "__name__", None))
-def test_wrong_answers_get_their_hint(fn, answer, hint):
-    feedback = fn(answer)
-    assert not feedback.correct
-    assert hint in feedback.message, feedback
-    for secret in SECRETS:
-        assert secret not in feedback.message
 
 
 # (check, malformed answer, a fragment of the message)
@@ -145,13 +129,10 @@ MALFORMED = [
     (check.cov_grad_loop, lambda: 0, "raised TypeError"),
 ]
 
-
-@pytest.mark.parametrize("fn, answer, message", MALFORMED, ids=lambda x: getattr(x, "__name__", None))
-def test_malformed_answers_get_a_message(fn, answer, message):
-    feedback = fn(answer)
-    assert not feedback.correct
-    assert message in feedback.message, feedback
-    assert "Traceback" not in str(feedback) and "could not check" not in feedback.message
+harness = CheckHarness(texts=SECRETS)
+test_right_answers_pass = harness.right(RIGHT)
+test_wrong_answers_get_their_hint = harness.wrong(WRONG)
+test_malformed_answers_get_a_clear_message = harness.malformed(MALFORMED)
 
 
 def test_checks_called_wrongly_explain_the_call():
