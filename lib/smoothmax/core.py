@@ -615,7 +615,9 @@ def _softmax_fast(x, lo, hi):
     row spans at most :func:`_narrow_spread` (``y`` within a factor
     ``2**(35.5 - log2 K)``), every partial sum of the ``hi_i`` is exact, and
     the pairwise sum of the ``lo_i`` errs by ``<= 64 u 2**-15 S = 2**-62 S``.
-    Wider rows split with ExtractVector instead (see :func:`_lse_fast`).
+    When any row is wider, every row splits with ExtractVector instead (see
+    :func:`_lse_fast`; its bound holds for narrow rows too), so no pass is
+    spent on both splits.
     """
     R, K = x.shape
     y = np.empty_like(x)
@@ -636,10 +638,11 @@ def _softmax_fast(x, lo, hi):
         yv, hv, s = y[rs, cs], _view(h, rs, cs), S[rs]
         if not whole:
             np.exp(x[rs, cs], out=yv)
-        np.bitwise_and(yv.view(np.int64), _KEEP16, out=hv.view(np.int64))
-        s[:, 0] += np.add.reduce(hv, axis=1)
-        np.subtract(yv, hv, out=hv)
-        s[:, 1] += np.add.reduce(hv, axis=1)
+        if all_narrow:                     # the masked split (ExtractVector serves any row)
+            np.bitwise_and(yv.view(np.int64), _KEEP16, out=hv.view(np.int64))
+            s[:, 0] += np.add.reduce(hv, axis=1)
+            np.subtract(yv, hv, out=hv)
+            s[:, 1] += np.add.reduce(hv, axis=1)
         if not all_narrow:                 # ExtractVector with a per-row constant
             e_row = est[rs] if whole else np.add.reduce(yv, axis=1, keepdims=True)
             _, e = np.frexp(e_row * (1.0 + 2.0**-20))
@@ -650,17 +653,18 @@ def _softmax_fast(x, lo, hi):
             np.subtract(yv, hv, out=hv)
             s[:, 3] += np.add.reduce(hv, axis=1)
         if K <= _CHUNK:
-            yv /= _softmax_denominator(s, narrow if all_narrow else narrow[rs])
+            yv /= _softmax_denominator(s, all_narrow)
     if K > _CHUNK:
-        y /= _softmax_denominator(S, narrow)
+        y /= _softmax_denominator(S, all_narrow)
     return y
 
 
-def _softmax_denominator(s, narrow):
-    """``S`` rounded once, per row, from the sums of :func:`_softmax_fast`."""
-    if narrow is True:
+def _softmax_denominator(s, masked):
+    """``S`` rounded once, per row, from the sums of :func:`_softmax_fast`: the
+    masked split's (every row narrow) or ExtractVector's (otherwise, all rows)."""
+    if masked:
         return s[:, :1] + s[:, 1:2]
-    return np.where(narrow, s[:, :1] + s[:, 1:2], s[:, 2:3] + s[:, 3:4])
+    return s[:, 2:3] + s[:, 3:4]
 
 
 def _rows(x, ax):
