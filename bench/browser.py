@@ -20,10 +20,6 @@ tests/conftest.py.
 
 from __future__ import annotations
 
-import contextlib
-import functools
-import http.server
-import threading
 from pathlib import Path
 
 from common import book_conftest
@@ -63,18 +59,9 @@ _WAIT = r"""(n) => {
 _TO_START = r"""(el) => { el.value = el.min; el.dispatchEvent(new Event("input", {bubbles: true})); }"""
 
 
-@contextlib.contextmanager
 def serve(html_dir: Path):
-    handler = functools.partial(book_conftest()._QuietHandler, directory=str(html_dir))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    """The tests' static server (tests/conftest.py)."""
+    return book_conftest().serve_static(html_dir)
 
 
 def static_latency(html_dir: Path, pages: list[str], presses: int = 8) -> tuple[str, dict]:

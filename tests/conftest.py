@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import json
@@ -138,9 +139,10 @@ def html_dir() -> Path:
     return HTML_DIR
 
 
-@pytest.fixture(scope="session")
-def site(html_dir):
-    """Base URL (no trailing slash) of a static server for the built book."""
+@contextlib.contextmanager
+def serve_static(html_dir: Path):
+    """Serve `html_dir` on 127.0.0.1 (a free port); yields the base URL, no trailing
+    slash.  Also used by bench/browser.py."""
     handler = functools.partial(_QuietHandler, directory=str(html_dir))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, name="smx-static-site", daemon=True)
@@ -151,6 +153,13 @@ def site(html_dir):
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def site(html_dir):
+    """Base URL (no trailing slash) of a static server for the built book."""
+    with serve_static(html_dir) as url:
+        yield url
 
 
 # -- browser -------------------------------------------------------------------
