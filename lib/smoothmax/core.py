@@ -65,6 +65,18 @@ def _two_sum(a, b):
     return s, (a - ap) + (b - bp)
 
 
+def _two_sum_arrays(a, b):
+    """:func:`_two_sum` for a large array `a` and a broadcastable `b`, with two
+    temporaries in all (the results) instead of five."""
+    s = np.add(a, b)
+    bp = np.subtract(s, a)
+    err = np.subtract(s, bp)
+    np.subtract(a, err, out=err)
+    np.subtract(b, bp, out=bp)
+    err += bp
+    return s, err
+
+
 def _fast_two_sum(a, b):
     """Like :func:`_two_sum`, valid when ``|a| >= |b|`` (or ``a == 0``)."""
     s = a + b
@@ -258,14 +270,7 @@ def _shift(x, ax, lo, hi, T, axis_label=None):
     span = (hi - lo) / T
     fix = not (span < 1e300)
     big = not (span < 2.0**40)
-    # TwoSum(x, -m): x - m = d + e exactly (Knuth), written with few temporaries
-    neg_m = -m
-    d = np.add(x, neg_m)
-    bp = np.subtract(d, x)
-    e = np.subtract(d, bp)
-    np.subtract(x, e, out=e)
-    np.subtract(neg_m, bp, out=bp)
-    e += bp
+    d, e = _two_sum_arrays(x, -m)       # x - m = d + e exactly (Knuth)
     if T == 1.0:
         q, qe = d, e
     elif T > 2.0**995:
@@ -868,13 +873,7 @@ def _log_softmax_general(x, ax, lo, hi, T, axis_label=None):
     x, ax, _, idx, m, q, qe, fix, big = _shift(x, ax, lo, hi, T, axis_label)
     L_hi, L_lo = _log_normalizer(q, qe, idx, ax, big)
     # TwoSum(q, -L_hi), then add the small terms and round once
-    neg_L = -L_hi
-    s = np.add(q, neg_L)
-    bp = np.subtract(s, q)
-    err = np.subtract(s, bp)
-    np.subtract(q, err, out=err)
-    np.subtract(neg_L, bp, out=bp)
-    err += bp                       # q - L_hi = s + err exactly
+    s, err = _two_sum_arrays(q, -L_hi)   # q - L_hi = s + err exactly
     if fix:
         err[np.isnan(err)] = 0.0    # q = -inf (masked): keep s = -inf
     err += qe
