@@ -998,6 +998,8 @@ class Equations:
 def _equal_members(ch: Chain) -> list[int]:
     """Members joined by '=' to the first member (the claim's two sides)."""
     out = [0]
+    if not ch.rels:
+        return out  # a bare expression: the expression itself is the claim
     for i, rel in enumerate(ch.rels):
         if rel != "=":
             break

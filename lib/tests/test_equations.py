@@ -1,0 +1,136 @@
+"""smoothmax.equations: the reader's LaTeX, parsed and compared with results.
+
+Each test names what a wrong formula in the prose would look like and shows
+that the check catches it; the right formula passes.
+"""
+
+import json
+
+import numpy as np
+import pytest
+
+from smoothmax import softmax, softmax_jacobian
+from smoothmax.equations import Equations, FormulaError, FormulaMismatch, parse
+
+
+def _values(rng, K=4):
+    z = rng.normal(scale=2.0, size=K)
+    a = softmax(z)
+    return {"K": K, "z": z, "a": a, "v": rng.normal(size=K), "softmax": softmax,
+            "diag": np.diag, "m": z.max(), "J": softmax_jacobian(z)}
+
+
+def _notebook(tmp_path, markdown, name="99_test.ipynb"):
+    nb = {"cells": [{"cell_type": "markdown", "metadata": {}, "source": markdown}],
+          "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    (tmp_path / name).write_text(json.dumps(nb), encoding="utf-8")
+    return name
+
+
+@pytest.fixture
+def chdir(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+SOFTMAX = r"a_j = \operatorname{softmax}(z)_j = \frac{e^{z_j}}{\sum_{k=1}^{K} e^{z_k}}, \qquad j = 1, \dots, K."
+
+
+def _expected_softmax(v):
+    return softmax(v["z"])[v["j"] - 1]
+
+
+@pytest.mark.parametrize("tex", [
+    SOFTMAX,
+    r"\operatorname{softmax}(z)_j = \frac{e^{z_j - m}}{\sum_k e^{z_k - m}} .",
+    r"J = \operatorname{diag}(a) - a a^\top .",
+    r"J v = a \odot \bigl(v - (a^\top v)\,\mathbf{1}\bigr), \qquad\text{i.e.}\qquad (Jv)_j = a_j \bigl(v_j - \textstyle\sum_i a_i v_i\bigr),",
+    r"\max_i z_i < \log \sum_k e^{z_k} \le \max_i z_i + \log K",
+    r"J_{j,i} = a_j\,(\delta_{ij} - a_i) = \begin{cases} a_j (1 - a_j), & i = j, \\ -a_j a_i, & i \ne j, \end{cases}",
+])
+def test_right_formulas_pass(chdir, tex):
+    name = _notebook(chdir, f"$$\n{tex}\n$$ (eq-x)\n")
+    expected = _expected_softmax if "softmax}(z)_j" in tex else None
+    assert Equations(name).check("eq-x", expected, _values) > 0
+
+
+@pytest.mark.parametrize("wrong, why", [
+    (r"a_j = \frac{e^{z_j}}{\sum_{k=1}^{K} e^{z_j}}", "summing the wrong index"),
+    (r"\operatorname{softmax}(z)_j = \frac{e^{z_j + m}}{\sum_k e^{z_k - m}}", "shift with the wrong sign"),
+    (r"J = \operatorname{diag}(a) + a a^\top", "sign of the outer product"),
+    (r"(Jv)_j = a_j \bigl(v_j + \sum_i a_i v_i\bigr)", "sign inside the JVP"),
+    (r"\log \sum_k e^{z_k} \le \max_i z_i", "inverted inequality"),
+    (r"J_{j,i} = a_j\,(\delta_{ij} - a_j)", "a_j for a_i"),
+])
+def test_wrong_formulas_fail(chdir, wrong, why):
+    name = _notebook(chdir, f"$$\n{wrong}\n$$ (eq-x)\n")
+    expected = _expected_softmax if wrong.startswith(("a_j =", r"\operatorname{softmax}")) else None
+    if wrong.startswith("J_{j,i}"):
+        def expected(v):
+            return softmax_jacobian(v["z"])[v["j"] - 1, v["i"] - 1]
+    with pytest.raises(FormulaMismatch):
+        Equations(name).check("eq-x", expected, _values)
+
+
+def test_a_member_that_disagrees_with_the_notebook_fails(chdir):
+    # the display is a bare expression, not the notebook's result
+    name = _notebook(chdir, "$$\n\\frac{e^{z_j}}{K}\n$$ (eq-x)\n")
+    with pytest.raises(FormulaMismatch, match="notebook's result"):
+        Equations(name).check("eq-x", _expected_softmax, _values)
+
+
+def test_check_text_needs_the_formula_in_the_prose(chdir):
+    name = _notebook(chdir, "The answer is $f(x) = 2 x$.\n")
+    eqs = Equations(name)
+    assert eqs.check_text("f(x) = 2 x", lambda v: 2 * v["x"], lambda rng: {"x": rng.normal(),
+                                                                          "f": lambda x: 2 * x})
+    with pytest.raises(FormulaMismatch, match="does not occur"):
+        eqs.check_text("f(x) = 3 x", None, [{"x": 1.0, "f": lambda x: 3 * x}])
+
+
+def test_notation_needs_the_text_and_a_reason(chdir):
+    name = _notebook(chdir, "Take $v = \\mathbf{1}$.\n")
+    eqs = Equations(name)
+    eqs.notation(r"v = \mathbf{1}", "a choice of direction")
+    assert eqs.notations
+    with pytest.raises(ValueError, match="why"):
+        eqs.notation(r"v = \mathbf{1}", "")
+    with pytest.raises(FormulaMismatch):
+        eqs.notation(r"v = 0", "not there")
+
+
+def test_approx_needs_a_stated_tolerance(chdir):
+    name = _notebook(chdir, "$$\ns \\approx 3.95\n$$ (eq-x)\n")
+    eqs = Equations(name)
+    with pytest.raises(FormulaError, match="approx_rtol"):
+        eqs.check("eq-x", None, [{"s": 3.955}])
+    assert eqs.check("eq-x", None, [{"s": 3.955}], approx_rtol=5e-3)
+    with pytest.raises(FormulaMismatch):
+        eqs.check("eq-x", None, [{"s": 4.1}], approx_rtol=5e-3)
+
+
+def test_unknown_notation_is_an_error_not_a_pass(chdir):
+    name = _notebook(chdir, "$$\nx = \\Gamma(y)\n$$ (eq-x)\n")
+    with pytest.raises(FormulaError):
+        Equations(name).check("eq-x", None, [{"x": 1.0, "y": 1.0}])
+
+
+def test_a_rewrite_must_match_the_text():
+    with pytest.raises(FormulaError, match="does not occur"):
+        parse("a = b", rewrite=[("c", "d")])
+
+
+def test_aligned_rows_continue_the_chain():
+    chains = parse(r"\begin{aligned} x &= 1 + 1 \\ &= 2 \end{aligned}")
+    assert len(chains) == 1 and chains[0].rels == ["=", "="]
+
+
+def test_range_declarations_are_not_claims():
+    chains = parse(SOFTMAX)
+    assert len(chains) == 1 and len(chains[0].members) == 3
+
+
+def test_missing_label_names_the_label(chdir):
+    name = _notebook(chdir, "$$\nx = 1\n$$ (eq-x)\n")
+    with pytest.raises(KeyError, match="eq-y"):
+        Equations(name).check("eq-y", None, [{"x": 1.0}])
