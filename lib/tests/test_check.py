@@ -86,7 +86,7 @@ def test_feedback_is_truthy_only_when_right_and_escapes_html():
 
 
 def test_a_bug_inside_a_check_becomes_a_message():
-    @exercise("ex-broken")
+    @exercise("ex-broken", tolerance="exactly")
     def broken(answer):
         return {}["missing"]
 
@@ -110,7 +110,7 @@ def test_leaks_ignores_short_roundings_and_longer_numbers():
     assert leaks("no secrets", texts=["x"], numbers=[1.0]) == []
 
 
-@exercise("ex-leaky")
+@exercise("ex-leaky", tolerance="exactly")
 def leaky(answer):
     """A check whose wrong-answer hint gives the answer away."""
     return answer == 0.617, "not yet: it is near 0.617" if answer > 0 else "positive, please"
@@ -134,7 +134,7 @@ def test_the_harness_unpacks_and_checks_the_label():
     def plain(a, b):
         return Feedback("ex-plain", a == b, "fine" if a == b else "differ")
 
-    @exercise("ex-other")
+    @exercise("ex-other", tolerance="exactly")
     def mislabelled(answer):
         return True, "fine"
 

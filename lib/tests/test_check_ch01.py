@@ -58,7 +58,8 @@ WRONG = [
     (check.softmax_eigen_bound, sp.log(T), "start from"),
     (check.softmax_eigen_temperature, 0.3, "higher temperatures"),
     (check.softmax_eigen_temperature, 3.0, "lower temperatures"),
-    (check.softmax_eigen_temperature, 0.66, "within 1 %"),
+    (check.softmax_eigen_temperature, 0.75, "within 1 %"),
+    (check.softmax_eigen_temperature, "0.5", "within 1 %"),
     (check.softmax_eigen_temperature, -1.0, "positive"),
 ]
 

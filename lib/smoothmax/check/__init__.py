@@ -15,7 +15,13 @@ a traceback.
 False
 
 Formulas may be SymPy expressions, strings SymPy can read (``"1/(2*T)"``) or
-Python functions; symbols are matched by name.
+Python functions; symbols are matched by name.  Numbers may be Python, NumPy
+or SymPy numbers, or strings such as ``"2*log(2)"``.
+
+Each check states what it accepts, for the exercise text to quote:
+
+>>> check.tolerance("ce_slider")
+'each loss to 4 significant digits (an error of at most one unit in the fourth significant digit, so rounded and truncated values pass, and so does any value with more digits)'
 """
 
 from importlib import import_module as _import_module
@@ -34,6 +40,24 @@ for _name in _CHAPTERS:
 del _name, _mod
 
 
+__all__ += ["tolerance"]
+
+
 def exercises() -> dict:
     """Map each exercise label to its check function."""
-    return {globals()[k].exercise: globals()[k] for k in __all__ if k != "Feedback"}
+    return {globals()[k].exercise: globals()[k] for k in __all__ if k not in ("Feedback", "tolerance")}
+
+
+def tolerance(check) -> str:
+    """The sentence that says what a check accepts, e.g. "to 3 significant digits (...)".
+
+    `check` is the check function, its name (``"temp_slider"``) or its
+    exercise label (``"ex-temp-slider"``).
+    """
+    if callable(check) and hasattr(check, "tolerance"):
+        return check.tolerance
+    name = str(check).removeprefix("ex-").replace("-", "_")
+    fn = globals().get(name)
+    if name in __all__ and hasattr(fn, "tolerance"):
+        return fn.tolerance
+    raise KeyError(f"no exercise check named {check!r}; the checks are {sorted(exercises())}")

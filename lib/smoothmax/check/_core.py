@@ -10,6 +10,7 @@ says what is wrong with the *form* of the answer or gives a hint about its
 
 from __future__ import annotations
 
+import decimal
 import functools
 import html
 import math
@@ -21,7 +22,8 @@ from typing import Callable, Iterable, Mapping, Sequence
 import numpy as np
 
 __all__ = ["Feedback", "Malformed", "exercise", "as_number", "as_formula", "close",
-           "call", "as_array", "compare_arrays"]
+           "call", "as_array", "compare_arrays", "digits_close", "digits_tolerance", "values_close",
+           "VALUE_RTOL", "VALUE_ATOL", "VALUES_TOLERANCE", "parse_number"]
 
 
 @dataclass(frozen=True)
@@ -60,14 +62,21 @@ class Malformed(Exception):
     """The answer has the wrong form; the message says what was expected."""
 
 
-def exercise(label: str):
+def exercise(label: str, tolerance: str):
     """Decorate a check: label its feedback and turn every failure into a message.
 
     The wrapped function returns ``Feedback`` or a ``(correct, message)`` pair.
     ``Malformed`` becomes "Not yet" with its message; any other exception
     (a bug in the check itself, or something exotic in the answer) becomes a
     "could not check" message instead of a traceback.
+
+    `tolerance` is the one-sentence statement of what the check accepts
+    ("to 4 significant digits (...)"), for the exercise text to quote; it is
+    the check's ``tolerance`` attribute and ends its docstring.
     """
+    if not tolerance or not tolerance.strip():
+        raise ValueError(f"the check of {label} must state its tolerance")
+
     def decorate(fn):
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
@@ -89,6 +98,8 @@ def exercise(label: str):
             correct, message = result
             return Feedback(label, bool(correct), message)
         wrapper.exercise = label
+        wrapper.tolerance = tolerance
+        wrapper.__doc__ = f"{(fn.__doc__ or '').rstrip()}\n\n    Tolerance: {tolerance}\n"
         return wrapper
     return decorate
 
@@ -105,14 +116,29 @@ def _is_signature_error(exc: TypeError, fn) -> bool:
 
 
 # ----------------------------------------------------------------- numbers
-def as_number(answer, what: str = "the answer") -> float:
-    """A real number from a Python/NumPy/SymPy number; ``Malformed`` otherwise."""
+def as_number(answer, what: str = "the answer", *, strings: bool = False) -> float:
+    """A real number from a Python/NumPy/SymPy number; ``Malformed`` otherwise.
+
+    With ``strings=True`` (a number the student types in, not what a function
+    returns) a string is read by :func:`parse_number`: ``"2*log(2)"``,
+    ``"0.9"``, ``"9/10"``.
+    """
     if answer is None or answer is Ellipsis:
         raise Malformed(f"no answer yet: replace the placeholder with {what}")
     if isinstance(answer, (bool, np.bool_)):
         raise Malformed(f"{what} should be a number, not a boolean")
+    if isinstance(answer, str) and strings:
+        answer = reject_unknown_functions(parse_number(answer, what), what)
     if isinstance(answer, (str, bytes)):
         raise Malformed(f"{what} should be a number, not a string; write e.g. 0.25 or sympy.log(2)")
+    if isinstance(answer, decimal.Decimal):
+        answer = float(answer)
+    if (not isinstance(answer, (numbers.Number, np.ndarray, list, tuple, set, dict))
+            and not is_sympy_object(answer) and hasattr(answer, "__array__")):
+        try:                                # e.g. a 0-d tensor of another library
+            answer = np.asarray(answer)
+        except Exception:
+            pass
     value = answer
     if is_sympy_object(answer):
         if getattr(answer, "free_symbols", None):
@@ -151,6 +177,79 @@ def close(value: float, expected: float, rtol: float = 1e-6, atol: float = 0.0) 
     return abs(value - expected) <= atol + rtol * abs(expected)
 
 
+# ----------------------------------------------------------------- tolerances
+# Values computed by a formula or a function: exact forms, other stable
+# formulas and central differences with h ~ 1e-6 (error ~ 1e-10 .. 1e-7, more
+# for logits in the hundreds) all pass; every typical mistake is off by far
+# more than this.
+VALUE_RTOL = 1e-6
+VALUE_ATOL = 1e-6
+VALUES_TOLERANCE = "within 1e-6·(1 + |reference|) of the reference"
+
+
+def values_close(value: float, expected: float) -> bool:
+    """``|value − expected| ≤ 1e-6 (1 + |expected|)``: the tolerance of computed values."""
+    return close(value, expected, rtol=VALUE_RTOL, atol=VALUE_ATOL)
+
+
+_ORDINALS = {1: "first", 2: "second", 3: "third", 4: "fourth", 5: "fifth", 6: "sixth"}
+
+
+def digits_close(value: float, expected: float, digits: int) -> bool:
+    """Whether `value` gives `expected` to `digits` significant digits.
+
+    Accepted: an error of at most one unit in the `digits`-th significant
+    digit of `expected`, so that both the rounded and the truncated value pass
+    (3.955004 to 3 digits: 3.96 and 3.95), and any value with more digits.
+    """
+    if expected == 0:
+        return value == 0
+    unit = 10.0 ** (math.floor(math.log10(abs(expected))) - digits + 1)
+    return abs(value - expected) <= unit * (1 + 1e-9)
+
+
+def digits_tolerance(digits: int) -> str:
+    """The sentence that states :func:`digits_close` with `digits`."""
+    return (f"to {digits} significant digits (an error of at most one unit in the "
+            f"{_ORDINALS.get(digits, f'{digits}th')} significant digit, so rounded and truncated "
+            "values pass, and so does any value with more digits)")
+
+
+# ----------------------------------------------------------------- strings
+def _sympy_locals(variables: Sequence[str] = (), numbers_only: bool = False) -> dict:
+    """The names a string answer may use: its variables, and log (= ln), exp, sqrt, pi, E."""
+    import sympy
+    local = {"log": sympy.log, "ln": sympy.log, "exp": sympy.exp, "sqrt": sympy.sqrt,
+             "pi": sympy.pi, "E": sympy.E}
+    if numbers_only:
+        local["e"] = sympy.E
+    local.update({v: sympy.Symbol(v) for v in variables})
+    return local
+
+
+def parse_number(text: str, what: str = "the answer"):
+    """A SymPy expression read from a string such as ``"2*log(2)"``, ``"2 log 2"`` or ``"9/10"``.
+
+    Only log (natural, also ``ln``), exp, sqrt, pi and E (or e) have a fixed
+    meaning; any other name becomes a symbol, which :func:`as_number` reports.
+    """
+    import sympy
+    from sympy.parsing.sympy_parser import (implicit_application, implicit_multiplication,
+                                            parse_expr, standard_transformations, convert_xor)
+    if not text.strip():
+        raise Malformed(f"could not read {what} from the string {text!r}")
+    try:
+        return sympy.sympify(text, locals=_sympy_locals(numbers_only=True))
+    except Exception:
+        pass
+    try:                      # "2 log 2": multiplication and application written by a space
+        return parse_expr(text, local_dict=_sympy_locals(numbers_only=True),
+                          transformations=standard_transformations
+                          + (convert_xor, implicit_multiplication, implicit_application))
+    except Exception:
+        raise Malformed(f"could not read {what} from the string {text!r}") from None
+
+
 # ----------------------------------------------------------------- formulas
 def as_formula(answer, variables: Sequence[str], what: str = "the formula") -> Callable:
     """A numerical function of `variables` from a SymPy expression, a string or a callable.
@@ -166,7 +265,7 @@ def as_formula(answer, variables: Sequence[str], what: str = "the formula") -> C
     if isinstance(answer, str):
         import sympy
         try:
-            answer = sympy.sympify(answer, locals={v: sympy.Symbol(v) for v in variables})
+            answer = sympy.sympify(answer, locals=_sympy_locals(variables))
         except (sympy.SympifyError, SyntaxError, TypeError, AttributeError, ValueError):
             raise Malformed(f"could not read {what} from the string {answer!r}") from None
     if isinstance(answer, numbers.Number) or is_sympy_object(answer):
@@ -273,7 +372,7 @@ def canonical_symbols(answer, aliases: Mapping[str, str], variables: Sequence[st
     """
     if isinstance(answer, str):
         import sympy
-        local = {v: sympy.Symbol(v) for v in variables}
+        local = _sympy_locals(variables)
         local.update({alias: sympy.Symbol(name) for alias, name in aliases.items()})
         try:
             return sympy.sympify(answer, locals=local)

@@ -7,8 +7,10 @@ import math
 import numpy as np
 
 from .. import core, losses
-from ._core import (Malformed, as_array, as_formula, as_number, call, canonical_symbols, close,
-                    compare_arrays, exercise, matching_hint, reject_unknown_functions)
+from ._core import (VALUE_ATOL, VALUE_RTOL, VALUES_TOLERANCE, Malformed, as_array, as_formula,
+                    as_number, call, canonical_symbols, close, compare_arrays, digits_close,
+                    digits_tolerance, exercise, matching_hint, reject_unknown_functions,
+                    values_close)
 
 __all__ = ["ce_binary", "ce_unnormalised", "ce_batch", "ce_slider"]
 
@@ -25,8 +27,11 @@ def _formula(answer, variables, what):
 
 
 def _number(answer, what):
-    """as_number, with a message for functions SymPy does not know."""
-    return as_number(reject_unknown_functions(answer, what), what)
+    """as_number (strings read by SymPy), with a message for functions SymPy does not know."""
+    return as_number(reject_unknown_functions(answer, what), what, strings=True)
+
+
+_DIGITS = 4          # numbers the student computes: to 4 significant digits
 
 
 def _sigmoid(s):
@@ -41,7 +46,10 @@ def _binary_reference(s, t):
     return first, second
 
 
-@exercise("ex-ce-binary")
+@exercise("ex-ce-binary",
+          tolerance=f"both derivatives {VALUES_TOLERANCE} at several points (s, t); any exact "
+                    "formula passes, and so do central differences (h ≈ 1e-6 for dℓ/ds, "
+                    "h ≈ 1e-4 for a second difference)")
 def ce_binary(dl_ds, d2l_ds2=None):
     """Check the first and second derivatives of the binary cross-entropy in the logit ``s``.
 
@@ -56,7 +64,7 @@ def ce_binary(dl_ds, d2l_ds2=None):
     f1 = _formula(dl_ds, ("s", "t"), what="dℓ/ds, a formula in s and t")
     got = [f1(s, t) for s, t in _BINARY_POINTS]
     want = [_binary_reference(s, t)[0] for s, t in _BINARY_POINTS]
-    if not all(close(g, w, rtol=1e-8, atol=1e-12) for g, w in zip(got, want)):
+    if not all(values_close(g, w) for g, w in zip(got, want)):
         sig = [_sigmoid(s) for s, _ in _BINARY_POINTS]
         hint = matching_hint(got, {
             "the sign is flipped: the loss falls as s grows when t = 1, so dℓ/ds < 0 there":
@@ -70,7 +78,7 @@ def ce_binary(dl_ds, d2l_ds2=None):
         if hint:
             return False, hint
         for (s, t), g, w in zip(_BINARY_POINTS, got, want):
-            if not close(g, w, rtol=1e-8, atol=1e-12):
+            if not values_close(g, w):
                 return False, (f"dℓ/ds is off at s = {s:g}, t = {t:g}: differentiate "
                                "−t log σ(s) − (1 − t) log(1 − σ(s)) with σ′ = σ(1 − σ)")
     if d2l_ds2 is None:
@@ -78,7 +86,7 @@ def ce_binary(dl_ds, d2l_ds2=None):
     f2 = _formula(d2l_ds2, ("s", "t"), what="d²ℓ/ds², a formula in s (and t)")
     got = [f2(s, t) for s, t in _BINARY_POINTS]
     want = [_binary_reference(s, t)[1] for s, t in _BINARY_POINTS]
-    if all(close(g, w, rtol=1e-8, atol=1e-12) for g, w in zip(got, want)):
+    if all(values_close(g, w) for g, w in zip(got, want)):
         return True, ("dℓ/ds = σ(s) − t and d²ℓ/ds² = σ(s)(1 − σ(s)): chapter 2's a − y and J "
                       "for z = (s, 0).")
     hint = matching_hint(got, {
@@ -87,10 +95,10 @@ def ce_binary(dl_ds, d2l_ds2=None):
     if hint:
         return False, hint
     ratios = [g / w for g, w in zip(got, want) if w != 0]
-    if ratios and all(close(r, ratios[0], rtol=1e-8) for r in ratios):
+    if ratios and all(close(r, ratios[0], rtol=1e-6) for r in ratios):
         return False, ("d²ℓ/ds² is off by a constant factor: differentiate your dℓ/ds once more "
                        "in s")
-    varies_with_t = any(not close(f2(s, t), f2(s, 1 - t), rtol=1e-8, atol=1e-12)
+    varies_with_t = any(not values_close(f2(s, t), f2(s, 1 - t))
                         for s, t in _BINARY_POINTS)
     if varies_with_t:
         return False, "d²ℓ/ds² should not depend on t: t enters dℓ/ds only as a constant term"
@@ -113,7 +121,11 @@ def _unnormalised_infimum():
     return float(_Y_MULTI.sum() * core.logsumexp(z) - _Y_MULTI @ z)
 
 
-@exercise("ex-ce-unnormalised")
+@exercise("ex-ce-unnormalised",
+          tolerance=f"(a) each entry of the gradient {VALUES_TOLERANCE} at several logit vectors, "
+                    "so a central-difference gradient (h ≈ 1e-6) passes; (b) the infimum "
+                    + digits_tolerance(_DIGITS) + ", as a number, a SymPy expression or a string "
+                    "such as \"log(2)\"")
 def ce_unnormalised(gradient, infimum=None):
     """Check part (a) and (b) for the multi-hot target ``y = (1, 1, 0, 0)``.
 
@@ -144,7 +156,7 @@ def ce_unnormalised(gradient, infimum=None):
             "probabilities are too small": -_unnormalised_grad(z),
         }
         ok, message = compare_arrays(got, _unnormalised_grad(z), what=f"the gradient at {name}",
-                                     rtol=1e-9, atol=1e-12, hints=hints)
+                                     rtol=VALUE_RTOL, atol=VALUE_ATOL, hints=hints)
         if not ok:
             arr = as_array(got)
             if name.startswith("large") and arr.shape == z.shape and not np.all(np.isfinite(arr)):
@@ -159,7 +171,7 @@ def ce_unnormalised(gradient, infimum=None):
         return False, "the gradient is right; now pass the infimum of the loss (part (b)) as well"
     value = _number(infimum, "the infimum")
     expected = _unnormalised_infimum()
-    if close(value, expected, rtol=1e-9):
+    if digits_close(value, expected, _DIGITS):
         return True, ("the gradient is 2a − y (it sums to 0), and the loss tends to 2 log 2 as a "
                       "approaches y/2, which no finite z reaches.")
     hint = matching_hint([value], {
@@ -167,9 +179,11 @@ def ce_unnormalised(gradient, infimum=None):
         "is twice the normalised one": [expected / _Y_MULTI.sum()],
         "use the natural logarithm (the loss is in nats, not bits)": [expected / math.log(2)],
         "use the natural logarithm (the loss is in nats)": [expected / math.log(10)],
-    })
+    }, rtol=1e-3)
     if hint:
         return False, hint
+    if close(value, expected, rtol=1e-2):
+        return False, f"close, but not to {_DIGITS} significant digits"
     if value <= 0:
         return False, ("a loss −Σ y_k log a_k with a_k < 1 is positive; and 0 would need "
                        "a_1 = a_2 = 1, but the probabilities sum to 1")
@@ -222,7 +236,9 @@ def _batch_hints(Z, labels):
     return hints
 
 
-@exercise("ex-ce-batch")
+@exercise("ex-ce-batch",
+          tolerance=f"each entry of the gradient {VALUES_TOLERANCE} on every test batch; a "
+                    "central-difference gradient (h ≈ 1e-6) passes")
 def ce_batch(ce_grad_mean):
     """Check a function ``ce_grad_mean(Z, labels)``: the gradient of the mean cross-entropy.
 
@@ -239,7 +255,7 @@ def ce_batch(ce_grad_mean):
                                 "entries, one per class)") from None
             raise
         ok, message = compare_arrays(got, expected, what=f"ce_grad_mean on {name}",
-                                     rtol=1e-9, atol=1e-14, hints=_batch_hints(Z, labels))
+                                     rtol=VALUE_RTOL, atol=VALUE_ATOL, hints=_batch_hints(Z, labels))
         if not ok:
             arr = as_array(got)
             if name.startswith("large") and not np.all(np.isfinite(arr)):
@@ -260,7 +276,7 @@ def _scaled_loss(scale, target=0, margin=_MARGIN, divide=True):
     return loss / scale if divide else loss
 
 
-@exercise("ex-ce-slider")
+@exercise("ex-ce-slider", tolerance="each loss " + digits_tolerance(_DIGITS))
 def ce_slider(loss_c1, loss_c3=None):
     """Check part (c): the slider's loss ℓ(cz, 1)/c at margin m = 2, for c = 1 and c = 3.
 
@@ -268,27 +284,31 @@ def ce_slider(loss_c1, loss_c3=None):
     ----------
     loss_c1, loss_c3 : numbers
         The loss at scale c = 1 and at scale c = 3, with the logits
-        z = (m, 0, −1, −2) and the target class 1 (the logit m).
+        z = (m, 0, −1, −2) and the target class 1 (the logit m): numbers,
+        SymPy expressions or strings such as ``"log(2)/3"``.
     """
     want1, want3 = _scaled_loss(1.0), _scaled_loss(3.0)
     v1 = _number(loss_c1, "the loss at c = 1")
     wrong_class = {_scaled_loss(1.0, target=k) for k in range(1, 4)}
-    if not close(v1, want1, rtol=1e-6):
-        if any(close(v1, w, rtol=1e-6) for w in wrong_class):
+    if not digits_close(v1, want1, _DIGITS):
+        if any(digits_close(v1, w, _DIGITS) for w in wrong_class):
             return False, "the target is class 1, the one whose logit is the margin m (index 0)"
-        if close(v1, want1 / math.log(10), rtol=1e-6) or close(v1, want1 / math.log(2), rtol=1e-6):
+        if (digits_close(v1, want1 / math.log(10), _DIGITS)
+                or digits_close(v1, want1 / math.log(2), _DIGITS)):
             return False, "use the natural logarithm (the loss is in nats)"
-        if close(v1, want3, rtol=1e-6):
+        if digits_close(v1, want3, _DIGITS):
             return False, "the two values are swapped: the first is the loss at c = 1"
         if v1 <= 0:
             return False, "cross-entropy is positive at every finite margin"
+        if close(v1, want1, rtol=1e-2):
+            return False, f"the loss at c = 1 is close, but not to {_DIGITS} significant digits"
         return False, ("the loss at c = 1 does not match: at m = 2 the logits are (2, 0, −1, −2) and "
                        "the target is class 1")
     if loss_c3 is None:
         return False, ("the loss at c = 1 is right; now pass the loss at c = 3 as the second "
                        "argument")
     v3 = _number(loss_c3, "the loss at c = 3")
-    if close(v3, want3, rtol=1e-6):
+    if digits_close(v3, want3, _DIGITS):
         return True, ("the loss falls from c = 1 to c = 3: at a positive margin a larger scale "
                       "hugs the hinge, which is 0 there.")
     hint = matching_hint([v3], {
@@ -296,10 +316,12 @@ def ce_slider(loss_c1, loss_c3=None):
             [_scaled_loss(3.0, divide=False)],
         "the scale multiplies the logits: compute the loss at c·z": [want1],
         "use the natural logarithm (the loss is in nats)": [want3 / math.log(10)],
-    }, rtol=1e-6)
+    }, rtol=1e-3)
     if hint:
         return False, hint
-    if any(close(v3, _scaled_loss(3.0, target=k), rtol=1e-6) for k in range(1, 4)):
+    if any(digits_close(v3, _scaled_loss(3.0, target=k), _DIGITS) for k in range(1, 4)):
         return False, "the target is class 1, the one whose logit is the margin m (index 0)"
+    if close(v3, want3, rtol=1e-2):
+        return False, f"the loss at c = 3 is close, but not to {_DIGITS} significant digits"
     return False, ("the loss at c = 3 does not match: scale the logits (2, 0, −1, −2) by 3, then "
                    "divide the loss by 3")

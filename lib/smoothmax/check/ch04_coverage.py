@@ -8,7 +8,8 @@ import numpy as np
 
 from ..coverage import coverage as _coverage, coverage_loss_grad as _coverage_loss_grad
 from ..core import softmax
-from ._core import Malformed, as_formula, call, close, compare_arrays, exercise, is_sympy_object
+from ._core import (VALUE_ATOL, VALUE_RTOL, VALUES_TOLERANCE, Malformed, as_formula, call,
+                    compare_arrays, exercise, is_sympy_object, values_close)
 
 __all__ = ["cov_tv", "cov_grad_loop"]
 
@@ -33,7 +34,10 @@ def _forbidden_functions(answer):
                    if isinstance(node, banned)})
 
 
-@exercise("ex-cov-tv")
+@exercise("ex-cov-tv",
+          tolerance=f"the formula {VALUES_TOLERANCE} at several points (x, y) of both orders, "
+                    "a tie and negative numbers; any exact formula without Min, Max or a case "
+                    "split passes")
 def cov_tv(min_formula):
     """Check the key step of the total-variation identity: min(x, y) without a minimum.
 
@@ -52,14 +56,14 @@ def cov_tv(min_formula):
     got = [f(x, y) for x, y in _XY_POINTS]
     lo = [min(x, y) for x, y in _XY_POINTS]
     hi = [max(x, y) for x, y in _XY_POINTS]
-    if all(close(g, m, rtol=1e-9, atol=1e-12) for g, m in zip(got, lo)):
+    if all(values_close(g, m) for g, m in zip(got, lo)):
         return True, ("min(x, y) = (x + y − |x − y|)/2; summed over i with Σ a_i = Σ c_i = 1 it gives "
                       "1 − ½ Σ |a_i − c_i|, one minus the total variation distance.")
-    if all(close(g, m, rtol=1e-9, atol=1e-12) for g, m in zip(got, hi)):
+    if all(values_close(g, m) for g, m in zip(got, hi)):
         return False, "that formula gives the larger of the two numbers, max(x, y), not the smaller"
-    if all(close(g, 2 * m, rtol=1e-9, atol=1e-12) for g, m in zip(got, lo)):
+    if all(values_close(g, 2 * m) for g, m in zip(got, lo)):
         return False, "that is twice the minimum: try x = y, where min(x, y) = x"
-    agree = [close(g, m, rtol=1e-9, atol=1e-12) for g, m in zip(got, lo)]
+    agree = [values_close(g, m) for g, m in zip(got, lo)]
     below = [x <= y for x, y in _XY_POINTS]
     if all(a for a, b in zip(agree, below) if b) and not all(agree):
         return False, "right when x ≤ y, wrong when x > y: the formula must be symmetric in x and y"
@@ -125,7 +129,11 @@ def _typical_mistakes(A):
     ]
 
 
-@exercise("ex-cov-grad-loop")
+@exercise("ex-cov-grad-loop",
+          tolerance=f"each entry of the subgradient {VALUES_TOLERANCE} on every test matrix "
+                    "(integers, booleans summed, lists and arrays all pass; so does a "
+                    "central-difference gradient with h ≈ 1e-6, as the test matrices have no "
+                    "ties a = c)")
 def cov_grad_loop(grad):
     """Check a function ``grad(A)`` for the subgradient of the total coverage loss.
 
@@ -156,7 +164,7 @@ def cov_grad_loop(grad):
             return False, (f"on {name} the result has shape {arr.shape}, transposed: rows are decoder "
                            "steps, columns source positions, like A")
         ok, message = compare_arrays(got, _coverage_loss_grad(A), what=f"the subgradient on {name}",
-                                     rtol=1e-9, atol=1e-9)
+                                     rtol=VALUE_RTOL, atol=VALUE_ATOL)
         if not ok:
             if arr is not None and arr.shape == A.shape and np.all(np.isfinite(arr)):
                 for hint, wrong in _typical_mistakes(A):

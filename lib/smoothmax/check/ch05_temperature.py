@@ -10,7 +10,8 @@ import numpy as np
 from ..core import log_softmax, logsumexp, softmax
 from ..losses import cross_entropy
 from ..temperature import normface_loss_bound, normface_scale_for_probability, smooth_max
-from ._core import Malformed, as_number, call, close, exercise, first_failure
+from ._core import (VALUES_TOLERANCE, Malformed, as_number, call, close, digits_close,
+                    digits_tolerance, exercise, first_failure, values_close)
 
 __all__ = ["temp_gap_bound", "temp_distill_code", "temp_slider"]
 
@@ -27,6 +28,11 @@ def _gap_slope_cases():
     ]
 
 
+def _gap_slope_reference(z, T):
+    """f'(T) = -sum_k a_k log a_k, from the library's softmax and log-softmax."""
+    return float(-np.sum(softmax(z, temperature=T) * log_softmax(z, temperature=T)))
+
+
 def _gap_slope_parts(z, T):
     """(log S, sum_k a_k d_k / T) with d_k = max(z) - z_k: f'(T) is their sum."""
     a = softmax(z, temperature=T)
@@ -35,7 +41,9 @@ def _gap_slope_parts(z, T):
     return log_S, second
 
 
-@exercise("ex-temp-gap-bound")
+@exercise("ex-temp-gap-bound",
+          tolerance=f"the slope {VALUES_TOLERANCE} at several (z, T); a central difference of "
+                    "the gap in T (h ≈ 1e-6 .. 1e-4) passes")
 def temp_gap_bound(gap_slope):
     """Check a function ``gap_slope(z, T)``: the derivative in T of the gap T LSE(z/T) - max(z).
 
@@ -58,9 +66,8 @@ def temp_gap_bound(gap_slope):
             raise Malformed(f"gap_slope returned an array of shape {got.shape}; it should return one "
                             "number, the slope at temperature T")
         value = as_number(got, "what gap_slope returns")
-        # f'(T) = -sum_k a_k log a_k, from the library's log-softmax
-        expected = float(-np.sum(softmax(z, temperature=T) * log_softmax(z, temperature=T)))
-        if close(value, expected, rtol=1e-6, atol=1e-12):
+        expected = _gap_slope_reference(z, T)
+        if values_close(value, expected):
             continue
         where = f"at {name}, T = {T:g}"
         log_S, second = _gap_slope_parts(z, T)
@@ -141,7 +148,8 @@ def _distill_mistakes(z, v, labels, T, alpha):
     ]
 
 
-@exercise("ex-temp-distill-code")
+@exercise("ex-temp-distill-code",
+          tolerance=f"the loss {VALUES_TOLERANCE} on every test batch")
 def temp_distill_code(distill_loss):
     """Check a function ``distill_loss(z, v, labels, T, alpha)``, the batch-mean distillation loss.
 
@@ -170,7 +178,7 @@ def temp_distill_code(distill_loss):
             return False, (f"on {name} distill_loss returned a value that is not finite: compute "
                            "log-probabilities with smoothmax (cross_entropy, log_softmax), not log(softmax)")
         expected = _distill_reference(z, v, labels, T, alpha)
-        if close(value, expected, rtol=1e-8, atol=1e-12):
+        if values_close(value, expected):
             continue
         for wrong, hint in _distill_mistakes(z, v, labels, T, alpha):
             if close(value, wrong, rtol=1e-8, atol=1e-12):
@@ -193,6 +201,7 @@ def _non_finite(x) -> bool:
 _S_GRID = (1.0, 2.0, 4.0, 8.0, 12.0, 16.0, 32.0, 64.0)
 _PROB = 0.9
 _KS = (10, 10575)
+_SCALE_DIGITS = 3
 
 
 def _best_probability(scale, K):
@@ -213,21 +222,21 @@ def _two_scales(scales):
     scales = list(np.asarray(scales, dtype=object).ravel()) if isinstance(scales, np.ndarray) else list(scales)
     if len(scales) != 2:
         raise Malformed(f"give two scales, one for K = 10 and one for K = 10575; got {len(scales)}")
-    return [as_number(s, f"the scale for K = {K}") for s, K in zip(scales, _KS)]
+    return [as_number(s, f"the scale for K = {K}", strings=True) for s, K in zip(scales, _KS)]
 
 
 def _scale_message(s, K):
     """None if s is the exact scale or the first sufficient grid value for K; else a hint."""
     exact = float(normface_scale_for_probability(_PROB, K))
     grid = min(g for g in _S_GRID if g >= exact)
-    if close(s, exact, rtol=1e-4) or s == grid:
+    if digits_close(s, exact, _SCALE_DIGITS) or s == grid:
         return None
     if s <= 0:
         return f"K = {K}: a scale is positive"
     if close(s, exact, rtol=1e-2):
-        return (f"K = {K}: close, but not to four significant digits; compute it with "
+        return (f"K = {K}: close, but not to {_SCALE_DIGITS} significant digits; compute it with "
                 "smoothmax.normface_scale_for_probability")
-    if close(s, exact * K / (K - 1), rtol=1e-4):
+    if digits_close(s, exact * K / (K - 1), _SCALE_DIGITS):
         return f"K = {K}: the factor (K − 1)/K of the scale formula is missing"
     p = _best_probability(s, K)
     if s in _S_GRID and p > _PROB:
@@ -240,16 +249,19 @@ def _scale_message(s, K):
             "scale reaches exactly 0.9")
 
 
-@exercise("ex-temp-slider")
+@exercise("ex-temp-slider",
+          tolerance="for each K, either the exact scale " + digits_tolerance(_SCALE_DIGITS)
+                    + ", or exactly the smallest value of the slider's grid that reaches p = 0.9")
 def temp_slider(scales):
     """Check the NormFace scales for a target probability 0.9 with K = 10 and K = 10575 classes.
 
     Parameters
     ----------
     scales : pair of numbers, or dict ``{10: s, 10575: s}``
-        For each K either the exact scale (to four significant digits,
+        For each K either the exact scale (to three significant digits,
         ``smoothmax.normface_scale_for_probability``) or the smallest value
-        on the slider's grid of scales that reaches it.
+        on the slider's grid of scales that reaches it; numbers, SymPy numbers
+        or strings such as ``"0.9*log(81)"``.
     """
     values = _two_scales(scales)
     exact = [float(normface_scale_for_probability(_PROB, K)) for K in _KS]
