@@ -94,7 +94,7 @@ def _build(book):
                           capture_output=True, text=True, timeout=1200)
 
 
-BOOK_SOURCES = ["_config.yml", "_toc.yml", "intro.md", "glossary.md", "bibliography.md",
+BOOK_SOURCES = ["_config.yml", "_toc.yml", "intro.md", "glossary.md", "sources.md", "bibliography.md",
                 "references.bib", "chapters", "_ext", "_static", "_templates"]
 
 
