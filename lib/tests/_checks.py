@@ -12,10 +12,15 @@ message may reveal, and builds the three table-driven tests from them::
 * ``leaks(message, texts, numbers)``: the secrets found in a message.
 * ``boom``: a student function that raises ``RuntimeError("boom")``.
 * ``case_ids(table)``: readable, unique test ids for the rows of a table.
+* ``rounded(x, digits)``, ``truncated(x, digits)``: `x` to `digits` significant
+  digits, as a student would type it.
+* ``central_gradient(f, x, h)``: the central-difference gradient of a scalar
+  function, the way the chapters check gradients (error ~ 1e-10 for h = 1e-6).
 
 Import them with ``from _checks import ...`` (like ``_reference``).
 """
 
+import math
 import re
 from collections import Counter
 
@@ -24,7 +29,8 @@ import pytest
 
 from smoothmax.check import Feedback
 
-__all__ = ["RIGHT_MARK", "boom", "leaks", "case_ids", "CheckHarness"]
+__all__ = ["RIGHT_MARK", "boom", "leaks", "case_ids", "rounded", "truncated", "central_gradient",
+           "CheckHarness"]
 
 RIGHT_MARK = "\u2714 Right"
 
@@ -32,6 +38,30 @@ RIGHT_MARK = "\u2714 Right"
 def boom(*args, **kwargs):
     """A student function that is not finished."""
     raise RuntimeError("boom")
+
+
+# ---------------------------------------------------------------- honest answers
+def rounded(x, digits):
+    """`x` rounded to `digits` significant digits."""
+    return float(f"{float(x):.{digits}g}")
+
+
+def truncated(x, digits):
+    """`x` cut (towards zero) after `digits` significant digits."""
+    x = float(x)
+    scale = 10.0 ** (digits - 1 - math.floor(math.log10(abs(x))))
+    return math.trunc(x * scale) / scale
+
+
+def central_gradient(f, x, h=1e-6):
+    """The central-difference gradient of the scalar function `f` at the array `x`."""
+    x = np.array(x, dtype=float)
+    g = np.zeros_like(x)
+    for idx in np.ndindex(x.shape):
+        e = np.zeros_like(x)
+        e[idx] = h
+        g[idx] = (float(f(x + e)) - float(f(x - e))) / (2 * h)
+    return g
 
 
 # ---------------------------------------------------------------- secrets
@@ -141,6 +171,8 @@ class CheckHarness:
     def wrong(self, table):
         """Every ``(check, answer, hint)`` in `table` is rejected with its hint,
         and the message reveals no secret."""
+        assert all(hint for *_, hint in table), "an empty hint fragment is found in every message"
+
         @self._parametrize("fn, answer, hint", table)
         def test_wrong_answers_get_their_hint(fn, answer, hint):
             feedback = self.feedback(fn, answer)
@@ -150,10 +182,29 @@ class CheckHarness:
             assert not found, f"{feedback}\nreveals {found}"
         return test_wrong_answers_get_their_hint
 
+    def tolerances(self, fns):
+        """Every check in `fns` states its tolerance: ``check.tolerance`` gives the
+        same sentence by name and by label, the docstring ends with it, and it
+        reveals no secret."""
+        from smoothmax import check
+
+        @pytest.mark.parametrize("fn", fns, ids=[fn.__name__ for fn in fns])
+        def test_each_check_states_its_tolerance(fn):
+            sentence = fn.tolerance
+            assert isinstance(sentence, str) and len(sentence.split()) >= 4, sentence
+            assert check.tolerance(fn.__name__) == sentence
+            assert check.tolerance(fn.exercise) == sentence
+            assert check.tolerance(fn) == sentence
+            assert fn.__doc__.rstrip().endswith(f"Tolerance: {sentence}"), fn.__doc__
+            found = self.leaks(fn, sentence)
+            assert not found, f"the tolerance of {fn.__name__} reveals {found}: {sentence}"
+        return test_each_check_states_its_tolerance
+
     def malformed(self, table):
         """Every ``(check, answer, fragment)`` in `table` is rejected with a clear
         message containing `fragment`: no traceback, no "could not check" (a bug
         in the check), and no secret."""
+        assert all(fragment for *_, fragment in table), "an empty fragment is found in every message"
         @self._parametrize("fn, answer, fragment", table)
         def test_malformed_answers_get_a_clear_message(fn, answer, fragment):
             feedback = self.feedback(fn, answer)

@@ -5,6 +5,7 @@ each check; this file feeds every check the malformed answers a student can
 produce and checks the Feedback object itself.
 """
 
+import inspect
 import math
 
 import numpy as np
@@ -14,7 +15,7 @@ import sympy as sp
 from _checks import CheckHarness, boom, case_ids, leaks
 from smoothmax import check
 from smoothmax.check import Feedback
-from smoothmax.check._core import exercise
+from smoothmax.check._core import Malformed, as_number, digits_close, digits_tolerance, exercise
 
 CHECKS = sorted(check.exercises().items())
 each_check = pytest.mark.parametrize("label, fn", CHECKS, ids=[label for label, _ in CHECKS])
@@ -71,8 +72,51 @@ def test_calling_with_the_wrong_arguments_explains_the_call(label, fn):
 
 @each_check
 def test_each_check_documents_what_to_pass(label, fn):
-    assert fn.__doc__ and fn.__doc__.strip()
+    # the check's own docstring (the decorator appends the tolerance to every one)
+    own = fn.__wrapped__.__doc__ or ""
+    assert own.strip(), f"{label} has no docstring of its own"
+    for name in inspect.signature(fn).parameters:
+        assert name in own, f"{label} does not document its argument {name}"
     assert fn.__name__ == label.removeprefix("ex-").replace("-", "_")
+
+
+def test_tolerance_by_name_label_or_function_and_unknown_names():
+    assert check.tolerance("temp_slider") == check.tolerance("ex-temp-slider") == \
+        check.tolerance(check.temp_slider) == check.temp_slider.tolerance
+    assert "3 significant digits" in check.tolerance("temp_slider")
+    with pytest.raises(KeyError, match="no exercise check named 'banana'"):
+        check.tolerance("banana")
+    with pytest.raises(KeyError):
+        check.tolerance("Feedback")
+    assert sorted(check.exercises()) == sorted(label for label, _ in CHECKS)
+    assert len(CHECKS) == 17
+
+
+def test_an_exercise_must_state_its_tolerance():
+    with pytest.raises(ValueError, match="must state its tolerance"):
+        exercise("ex-silent", tolerance=" ")
+
+
+def test_digits_close_accepts_rounded_and_truncated_values_only():
+    exact = 3.9550042392051954
+    assert digits_close(3.95, exact, 3) and digits_close(3.96, exact, 3)   # truncated, rounded
+    assert digits_close(3.955, exact, 4) and digits_close(exact, exact, 6)
+    assert not digits_close(3.94, exact, 3) and not digits_close(3.97, exact, 3)
+    assert not digits_close(3.95, exact, 4)
+    assert digits_close(0.0008683, 0.0008683034886523246, 4)
+    assert not digits_close(0.000868, 0.0008683034886523246, 4)
+    assert digits_close(0.0, 0.0, 3) and not digits_close(1e-300, 0.0, 3)
+    assert "3 significant digits" in digits_tolerance(3) and "third" in digits_tolerance(3)
+
+
+@pytest.mark.parametrize("text, value", [("2*log(2)", 2 * math.log(2)), ("2 log 2", 2 * math.log(2)),
+                                         ("ln(4)", math.log(4)), ("9/10", 0.9), ("e^2", math.e ** 2),
+                                         ("E**2", math.e ** 2), ("sqrt(2)*pi", math.sqrt(2) * math.pi),
+                                         (" 0.25 ", 0.25), ("1e-3", 1e-3)])
+def test_typed_numbers_are_read_by_sympy(text, value):
+    assert math.isclose(as_number(text, strings=True), value, rel_tol=1e-15)
+    with pytest.raises(Malformed, match="not a string"):
+        as_number(text)                      # what a function returns must be a number
 
 
 def test_feedback_is_truthy_only_when_right_and_escapes_html():

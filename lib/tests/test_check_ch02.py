@@ -7,7 +7,7 @@ import math
 import numpy as np
 import sympy as sp
 
-from _checks import CheckHarness, boom
+from _checks import CheckHarness, boom, central_gradient, rounded, truncated
 import smoothmax
 from smoothmax import check
 
@@ -54,6 +54,39 @@ def _ce_grad_mean_columns(Z, labels):  # the fancy-indexing slip
     return G / Z.shape[0]
 
 
+def _bce(s, t):
+    return -t * math.log(1 / (1 + math.exp(-s))) - (1 - t) * math.log(1 - 1 / (1 + math.exp(-s)))
+
+
+def _dl_ds_central(s, t, h=1e-6):
+    return (_bce(s + h, t) - _bce(s - h, t)) / (2 * h)
+
+
+def _d2l_ds2_second_difference(s, t, h=1e-4):
+    return (_bce(s + h, t) - 2 * _bce(s, t) + _bce(s - h, t)) / h ** 2
+
+
+def _d2l_ds2_central(s, t, h=1e-6):
+    sig = lambda u: 1 / (1 + math.exp(-u))     # noqa: E731
+    return ((sig(s + h) - t) - (sig(s - h) - t)) / (2 * h)
+
+
+def _multi_hot_loss(z):
+    return -np.sum(Y_MULTI * smoothmax.log_softmax(z))
+
+
+def _gradient_central(z):
+    """Part (a) as the chapter checks it: central differences, h = 1e-6."""
+    return central_gradient(_multi_hot_loss, z)
+
+
+def _ce_grad_mean_central(Z, labels):
+    return central_gradient(lambda U: smoothmax.cross_entropy(U, labels), Z)
+
+
+LOSS_C1_EXPR = sp.log(1 + sp.exp(-2) + sp.exp(-3) + sp.exp(-4))
+LOSS_C3_EXPR = sp.log(1 + sp.exp(-6) + sp.exp(-9) + sp.exp(-12)) / 3
+
 RIGHT = [
     (check.ce_binary, (sp.diff(bce, s), sp.diff(bce, s, 2))),
     (check.ce_binary, ("1/(1 + exp(-s)) - t", "exp(-s)/(1 + exp(-s))**2")),
@@ -69,6 +102,27 @@ RIGHT = [
     (check.ce_batch, (lambda Z, labels: smoothmax.cross_entropy_grad(Z, labels) / len(Z),)),
     (check.ce_slider, (LOSS_C1, LOSS_C3)),
     (check.ce_slider, (np.float64(LOSS_C1), np.array(LOSS_C3))),
+    # more correct forms
+    (check.ce_binary, ("exp(s)/(1 + exp(s)) - t", "exp(s)/(1 + exp(s))^2")),
+    (check.ce_binary, (_dl_ds_central, _d2l_ds2_second_difference)),
+    (check.ce_binary, (_dl_ds_central, _d2l_ds2_central)),
+    (check.ce_binary, (lambda s, t: 1 / (1 + np.exp(-s)) - t, lambda s, t: 1 / (2 + 2 * np.cosh(s)))),
+    (check.ce_unnormalised, (_gradient_central, INFIMUM)),
+    (check.ce_unnormalised, (lambda z: (2 * smoothmax.softmax(z) - Y_MULTI).tolist(), "2*log(2)")),
+    (check.ce_unnormalised, (lambda z: 2 * smoothmax.softmax(z) - Y_MULTI, "2 log 2")),
+    (check.ce_unnormalised, (lambda z: 2 * smoothmax.softmax(z) - Y_MULTI, "ln(4)")),
+    (check.ce_unnormalised, (lambda z: 2 * smoothmax.softmax(z) - Y_MULTI, -2 * sp.log(sp.Rational(1, 2)))),
+    (check.ce_unnormalised, (lambda z: 2 * smoothmax.softmax(z) - Y_MULTI, rounded(INFIMUM, 4))),
+    (check.ce_unnormalised, (lambda z: 2 * smoothmax.softmax(z) - Y_MULTI, truncated(INFIMUM, 4))),
+    (check.ce_unnormalised, (lambda z: 2 * smoothmax.softmax(z) - Y_MULTI,
+                             _multi_hot_loss(np.array([0.0, 0.0, -30.0, -30.0])))),   # the limit
+    (check.ce_batch, (_ce_grad_mean_central,)),
+    (check.ce_batch, (lambda Z, labels: _ce_grad_mean(Z, labels).tolist(),)),
+    (check.ce_slider, (rounded(LOSS_C1, 4), rounded(LOSS_C3, 4))),
+    (check.ce_slider, (truncated(LOSS_C1, 4), truncated(LOSS_C3, 4))),
+    (check.ce_slider, (LOSS_C1_EXPR, LOSS_C3_EXPR)),
+    (check.ce_slider, ("log(1 + exp(-2) + exp(-3) + exp(-4))", str(LOSS_C3_EXPR))),
+    (check.ce_slider, (str(rounded(LOSS_C1, 4)), f"{LOSS_C3:.4e}")),
 ]
 
 
@@ -189,6 +243,28 @@ harness = CheckHarness(unpack=True, texts=SECRET_TEXT, numbers=SECRET_NUMBERS)
 test_right_answers_pass = harness.right(RIGHT)
 test_wrong_answers_get_their_hint = harness.wrong(WRONG)
 test_malformed_answers_get_a_clear_message = harness.malformed(MALFORMED)
+test_each_check_states_its_tolerance = harness.tolerances(
+    [check.ce_binary, check.ce_unnormalised, check.ce_batch, check.ce_slider])
+
+
+def test_issue_12_ce_unnormalised_accepts_the_string_2_log_2_and_a_gradient_off_by_2e_10():
+    """Issue #12, item 10: "2*log(2)" and a finite-difference gradient (off by ~2e-10) pass."""
+    off = lambda z: GOOD_GRAD(z) + 2e-10 * np.array([1.0, -1.0, 1.0, -1.0])   # noqa: E731
+    for infimum in ["2*log(2)", "2 log 2", "log(4)", sp.sympify("2*log(2)")]:
+        feedback = check.ce_unnormalised(off, infimum)
+        assert feedback.correct, (infimum, feedback)
+    z = np.array([0.5, -1.0, 2.0, 0.0])
+    error = np.abs(_gradient_central(z) - GOOD_GRAD(z)).max()
+    assert 1e-12 < error < 1e-8                    # a real finite-difference error ...
+    assert check.ce_unnormalised(_gradient_central, "2*log(2)").correct   # ... that passes
+
+
+def test_numbers_are_checked_to_four_significant_digits():
+    for digits, accepted in [(4, True), (5, True), (3, False)]:
+        answer = (GOOD_GRAD, rounded(INFIMUM, digits))
+        assert check.ce_unnormalised(*answer).correct == accepted, digits
+        answer = (rounded(LOSS_C1, digits), rounded(LOSS_C3, digits))
+        assert check.ce_slider(*answer).correct == accepted, digits
 
 
 def test_the_checks_do_not_modify_or_keep_the_students_arrays():
@@ -202,6 +278,15 @@ def test_the_checks_do_not_modify_or_keep_the_students_arrays():
 
     assert check.ce_batch(grad_mean)
     assert len(seen) == 4
+
+    def sum_gradient_vandal(Z, labels):       # wrong (the sum), and it vandalises its input
+        out = smoothmax.cross_entropy_grad(Z, labels)
+        Z[...] = np.nan
+        return out
+
+    # the hint is computed from the check's own logits, which the student cannot touch
+    feedback = check.ce_batch(sum_gradient_vandal)
+    assert not feedback.correct and "*sum*" in feedback.message, feedback
 
 
 def test_the_reference_values_come_from_the_library():

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import sympy as sp
 
-from _checks import CheckHarness, boom
+from _checks import CheckHarness, boom, rounded, truncated
 import smoothmax
 from smoothmax import check
 
@@ -75,6 +75,15 @@ def _floor(K, eps):
     return -t * math.log(t) - (K - 1) * o * math.log(o)
 
 
+def _others_zero_by_bisection(K=10):
+    """The ε where the 'others' gap is 0, found numerically as a student might."""
+    lo, hi = 0.01, 0.99
+    while hi - lo > 1e-10:
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if smoothmax.optimal_logit_gap(mid, K, convention="others") > 0 else (lo, mid)
+    return (lo + hi) / 2
+
+
 RIGHT = [
     (check.ls_prior, (GAP_PRIOR,)),
     (check.ls_prior, ("log((1 - eps + eps*u_y)/(eps*u_k))",)),
@@ -95,6 +104,30 @@ RIGHT = [
     (check.ls_floor, ("-(1 - eps + eps/K)*log(1 - eps + eps/K) - (K - 1)*eps/K*log(eps/K)",)),
     (check.ls_floor, (_floor,)),
     (check.ls_floor, (FLOOR_FORMULA.subs({K_s: 1000, eps_s: sp.Rational(1, 10)}),)),
+    # more correct forms
+    (check.ls_prior, ("ln(1 - eps + eps*u_y) - ln(eps*u_k)",)),
+    (check.ls_prior, (lambda eps, u_y, u_k: np.log1p(eps * (u_y - 1)) - np.log(eps * u_k),)),
+    (check.ls_annotated, (lambda *a: at_targets(*a).astype(np.float32), EPS_U)),
+    (check.ls_annotated, (lambda *a: at_targets_vectorised(*a).tolist(), EPS_U)),
+    (check.ls_annotated, (at_targets, {V: rounded(x, 6) for V, x in EPS_U.items()})),
+    (check.ls_annotated, (at_targets, {V: truncated(x, 6) for V, x in EPS_U.items()})),
+    (check.ls_annotated, (at_targets, {5: "0.4/3", 37_000: "0.1*36999/36998"})),
+    (check.ls_annotated, (at_targets, {5: sp.Rational(2, 15), 37_000: sp.Rational(36_999, 369_980)})),
+    (check.ls_annotated, (at_targets, np.array([EPS_U[5], EPS_U[37_000]]))),
+    (check.ls_annotated, (at_targets, "eps*(1 + 1/(V - 2))")),
+    (check.ls_slider, (rounded(EPS_ZERO, 4), rounded(GAP_U_AT_ZERO, 4))),
+    (check.ls_slider, (EPS_ZERO, truncated(GAP_U_AT_ZERO, 4))),
+    (check.ls_slider, ("0.9", "log(19/9)")),
+    (check.ls_slider, ("9/10", "ln(1 + 10*0.1/0.9)")),
+    (check.ls_slider, (_others_zero_by_bisection(), smoothmax.optimal_logit_gap(_others_zero_by_bisection(), 10))),
+    (check.ls_slider, (np.float32(0.9), np.float32(GAP_U_AT_ZERO))),
+    (check.ls_floor, (rounded(FLOOR, 6),)),
+    (check.ls_floor, (truncated(FLOOR, 6),)),
+    (check.ls_floor, (str(rounded(FLOOR, 6)),)),
+    (check.ls_floor, ("-0.9001*log(0.9001) - 999*0.0001*log(0.0001)",)),
+    (check.ls_floor, (np.array(FLOOR),)),
+    (check.ls_floor, (lambda K, eps: float(-np.sum(smoothmax.smooth_labels(0, int(K), eps)
+                                                   * np.log(smoothmax.smooth_labels(0, int(K), eps)))),)),
 ]
 
 
@@ -228,6 +261,18 @@ harness = CheckHarness(unpack=True, texts=SECRET_TEXT, numbers=SECRET_NUMBERS)
 test_right_answers_pass = harness.right(RIGHT)
 test_wrong_answers_get_their_hint = harness.wrong(WRONG)
 test_malformed_answers_get_a_clear_message = harness.malformed(MALFORMED)
+test_each_check_states_its_tolerance = harness.tolerances(
+    [check.ls_prior, check.ls_annotated, check.ls_slider, check.ls_floor])
+
+
+def test_the_digits_asked_for_separate_the_conventions():
+    """6 digits for the values of ls_annotated and ls_floor: 0.1 is not the uniform ε for
+    V = 37000, and the floors of the other conventions differ from it in the 4th or 5th digit."""
+    assert not check.ls_annotated(at_targets, {5: EPS_U[5], 37_000: 0.1}).correct
+    assert not check.ls_annotated(at_targets, {V: rounded(x, 5) for V, x in EPS_U.items()}).correct
+    assert not check.ls_floor(rounded(FLOOR, 4)).correct
+    assert check.ls_floor(rounded(FLOOR, 6)).correct
+    assert not check.ls_slider(rounded(EPS_ZERO, 4), rounded(GAP_U_AT_ZERO, 3)).correct
 
 
 def test_the_reference_values_come_from_the_library():

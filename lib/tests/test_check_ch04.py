@@ -5,7 +5,7 @@ the answer away."""
 import numpy as np
 import sympy as sp
 
-from _checks import CheckHarness
+from _checks import CheckHarness, central_gradient
 import smoothmax
 from smoothmax import check
 
@@ -67,6 +67,17 @@ def _raises(A):
     raise RuntimeError("not finished")
 
 
+def _total_coverage_loss(A):
+    # coverage by hand: smoothmax.coverage rejects the slightly negative entries of A ± h
+    C = np.cumsum(A, axis=0) - A
+    return float(np.sum(np.minimum(A, C)))
+
+
+def _grad_central(A):
+    """The subgradient by central differences, as the chapter checks it (no ties a = c)."""
+    return central_gradient(_total_coverage_loss, A)
+
+
 RIGHT = [
     (check.cov_tv, (x + y - sp.Abs(x - y)) / 2),
     (check.cov_tv, "(x + y - Abs(x - y))/2"),
@@ -77,6 +88,14 @@ RIGHT = [
     (check.cov_grad_loop, _grad_vectorised),
     (check.cov_grad_loop, smoothmax.coverage_loss_grad),
     (check.cov_grad_loop, lambda A: smoothmax.coverage_loss_grad(A).tolist()),
+    # more correct forms
+    (check.cov_tv, "(x + y - sqrt((x - y)^2))/2"),
+    (check.cov_tv, "x/2 + y/2 - Abs(y - x)/2"),
+    (check.cov_tv, lambda x, y: 0.5 * (x + y) - 0.5 * np.abs(x - y)),
+    (check.cov_tv, sp.Rational(1, 2) * (x + y) - sp.Abs(x - y) / 2),
+    (check.cov_grad_loop, _grad_central),
+    (check.cov_grad_loop, lambda A: _grad_loops(A).astype(int)),
+    (check.cov_grad_loop, lambda A: np.asarray(_grad_loops(A), dtype=np.float32)),
 ]
 
 
@@ -133,6 +152,7 @@ harness = CheckHarness(texts=SECRETS)
 test_right_answers_pass = harness.right(RIGHT)
 test_wrong_answers_get_their_hint = harness.wrong(WRONG)
 test_malformed_answers_get_a_clear_message = harness.malformed(MALFORMED)
+test_each_check_states_its_tolerance = harness.tolerances([check.cov_tv, check.cov_grad_loop])
 
 
 def test_checks_called_wrongly_explain_the_call():

@@ -5,8 +5,9 @@ the answer away."""
 import math
 
 import numpy as np
+import sympy as sp
 
-from _checks import CheckHarness
+from _checks import CheckHarness, rounded, truncated
 import smoothmax
 from smoothmax import check
 
@@ -24,7 +25,7 @@ def _gap_slope_from_the_proof(z, T):
     return np.log(S) + np.sum(d / T * np.exp(-d / T) / S)
 
 
-def _central_difference(z, T, h=1e-5):
+def _central_difference(z, T, h=1e-6):
     return (smoothmax.smooth_max(z, T + h) - smoothmax.smooth_max(z, T - h)) / (2 * h)
 
 
@@ -90,6 +91,21 @@ RIGHT = [
     (check.temp_slider, {10575: 12.0, 10: 4.0}),
     (check.temp_slider, np.array(EXACT)),
     (check.temp_slider, (round(EXACT[0], 4), round(EXACT[1], 3))),
+    # more correct forms
+    (check.temp_gap_bound, lambda z, T: _central_difference(z, T, h=1e-4)),
+    (check.temp_gap_bound, lambda z, T: float(_entropy(z, T))),
+    (check.temp_gap_bound, lambda z, T: np.float32(_entropy(z, T))),
+    (check.temp_distill_code, lambda *args: float(_distill(*args))),
+    (check.temp_distill_code, _distill_variant()),
+    (check.temp_slider, (3.955, 11.46)),
+    (check.temp_slider, (3.95, 11.5)),
+    (check.temp_slider, (rounded(EXACT[0], 3), rounded(EXACT[1], 3))),
+    (check.temp_slider, (truncated(EXACT[0], 3), truncated(EXACT[1], 3))),
+    (check.temp_slider, ("3.955", "11.46")),
+    (check.temp_slider, {10: "0.9*log(81)", 10575: "12"}),
+    (check.temp_slider, (sp.Rational(9, 10) * sp.log(81), 12)),
+    (check.temp_slider, np.array([3.96, 11.5])),
+    (check.temp_slider, [4, 11.46]),
 ]
 
 
@@ -195,12 +211,24 @@ harness = CheckHarness(texts=_secrets, numbers=_secret_numbers)
 test_right_answers_pass = harness.right(RIGHT)
 test_wrong_answers_get_their_hint = harness.wrong(WRONG)
 test_malformed_answers_get_a_clear_message = harness.malformed(MALFORMED)
+test_each_check_states_its_tolerance = harness.tolerances(
+    [check.temp_gap_bound, check.temp_distill_code, check.temp_slider])
+
+
+def test_issue_12_temp_slider_accepts_four_digits_and_the_solutions_3_95():
+    """Issue #12, item 10: (3.955, 11.46) was rejected as "not to four significant digits",
+    and so was the solution's own "≈ 3.95"."""
+    for scales in [(3.955, 11.46), (3.95, 11.46), (3.95, 11.5), (3.95, 12)]:
+        feedback = check.temp_slider(scales)
+        assert feedback.correct, (scales, feedback)
+    assert not check.temp_slider((3.9, 11.46)).correct          # 2 digits only
+    assert not check.temp_slider((3.955, 11.0)).correct         # 2 digits only
 
 
 def test_the_gap_slope_reference_is_the_derivative_of_the_gap():
-    from smoothmax.check.ch05_temperature import _gap_slope_cases
+    from smoothmax.check.ch05_temperature import _gap_slope_cases, _gap_slope_reference
     for _, z, T in _gap_slope_cases():
-        assert np.isclose(_entropy(z, T), _central_difference(z, T), rtol=1e-7)
+        assert np.isclose(_gap_slope_reference(z, T), _central_difference(z, T, h=1e-5), rtol=1e-7)
 
 
 def test_the_grid_is_the_slider_grid_of_chapter_5():
