@@ -23,6 +23,7 @@ __all__ = [
     "_as_float_array",
     "_require_ndim",
     "_reject_empty",
+    "_reject_masked_array",
     "_reject_nan",
     "_reject_posinf",
     "_reject_nonfinite_above",
@@ -54,6 +55,7 @@ def _as_float_array(x, name):
     """
     if isinstance(x, (str, bytes)):
         raise TypeError(f"{name} must be a real numeric array, got {type(x).__name__}")
+    _reject_masked_array(x, name)
     try:
         arr = np.asarray(x)
     except (ValueError, TypeError) as exc:  # ragged lists, weird objects
@@ -67,6 +69,14 @@ def _as_float_array(x, name):
     if kind not in _NUMERIC_KINDS:
         raise TypeError(f"{name} must be a real numeric array, got dtype {arr.dtype}")
     return arr.astype(np.float64, copy=False)
+
+
+def _reject_masked_array(x, name):
+    """Reject ``numpy.ma`` input: ``np.asarray`` would silently drop its mask."""
+    if isinstance(x, np.ma.MaskedArray):
+        raise TypeError(f"{name} is a numpy.ma masked array, whose mask would be "
+                        f"ignored; pass a plain array (for logits, "
+                        f"{name}.filled(-np.inf) masks those classes)")
 
 
 def _require_ndim(x, name, min_ndim=1):
@@ -195,10 +205,12 @@ def _check_same_shape(a, b, name_a, name_b):
 def _check_logits(z, name="z", axis=-1):
     """Validate an array of logits and its class axis.
 
-    Returns ``(x, axis, lo, hi)``: `x` a float64 ndarray (at least 1-d,
-    non-empty, no NaN, no ``+inf``), `axis` normalised to a non-negative int,
-    and the global ``min``/``max`` of `x` (computed anyway by the NaN check;
-    callers use them to detect masked entries and overflow risk).
+    Returns ``(x, axis, lo, hi)``: `x` a float64 ndarray (at least 1-d, a
+    non-empty class axis, no NaN, no ``+inf``), `axis` normalised to a
+    non-negative int, and the global ``min``/``max`` of `x` (computed anyway
+    by the NaN check; callers use them to detect masked entries and overflow
+    risk; both 0.0 for an empty batch, e.g. shape ``(0, K)``, which is
+    accepted).
     ``-inf`` entries (masked classes) are allowed here; a slice that is
     *entirely* ``-inf`` must be rejected by the caller with
     :func:`_reject_all_masked` once the row maxima are known (this saves a
@@ -207,7 +219,11 @@ def _check_logits(z, name="z", axis=-1):
     x = _as_float_array(z, name)
     _require_ndim(x, name)
     ax = _normalize_axis(axis, x.ndim)
-    _reject_empty(x, name, ax)
+    if x.shape[ax] == 0:
+        raise ValueError(f"{name} is empty along its class axis (shape {x.shape}, "
+                         f"axis {ax})")
+    if x.size == 0:                  # an empty batch: an empty result
+        return x, ax, 0.0, 0.0
     lo, hi = _finite_range(x, name)
     return x, ax, lo, hi
 
@@ -333,6 +349,7 @@ def _real_param_array(value, name, what):
     """
     if isinstance(value, (str, bytes)):
         raise TypeError(f"{name} must be {what}, got {type(value).__name__}")
+    _reject_masked_array(value, name)
     try:
         arr = np.asarray(value)
     except (ValueError, TypeError) as exc:

@@ -33,7 +33,7 @@ __all__ = [
 ]
 
 
-def smooth_max(z, temperature=1.0, axis=-1):
+def smooth_max(z, axis=-1, *, temperature=1.0):
     r"""The smooth maximum ``T * logsumexp(z / T)`` along `axis`.
 
     Derived in chapter 5 of the book (chapters/05_temperature.ipynb).
@@ -43,10 +43,12 @@ def smooth_max(z, temperature=1.0, axis=-1):
     z : array_like
         Real logits, at least 1-d.  ``-inf`` entries (masked classes) are
         allowed; NaN and ``+inf`` are not.
-    temperature : float, optional
-        ``T > 0``, finite.  Small ``T`` gives a value close to ``max(z)``.
     axis : int, optional
-        The class axis to reduce over.  Default: the last axis.
+        The class axis to reduce over.  Default: the last axis (``-1``; SciPy's
+        ``logsumexp`` defaults to ``axis=None``).
+    temperature : float, optional
+        ``T > 0``, finite, keyword only (``smooth_max(z, 1)`` means axis 1).
+        Small ``T`` gives a value close to ``max(z)``.
 
     Returns
     -------
@@ -76,10 +78,10 @@ def smooth_max(z, temperature=1.0, axis=-1):
     ``T * LSE(z / T)`` overflows when ``z / T`` does), and the
     correction term lies in ``[0, T log K]``.  The result is accurate to a few
     units in the last place of ``|max(z)| + T log K`` (the library's
-    ``logsumexp`` is accurate to about one ulp; the shift and the division by
+    ``logsumexp`` is accurate to about 1.5 ulp; the shift and the division by
     ``T`` each add one rounding).
 
-    Accuracy: computed as max + T * LSE((z - max)/T) with the 1-ulp
+    Accuracy: computed as max + T * LSE((z - max)/T) with the
     ``logsumexp`` of chapter 1; the tests agree with T * logsumexp(z/T) to
     1e-13 and with the closed form 3 + log(7)/2 to 1e-15.
 

@@ -121,6 +121,7 @@ def logits_bad(valid, empty_shape):
         Bad("0-d", np.float64(1.0), ValueError),
         Bad("python-scalar", 1.0, ValueError),
         Bad("ragged", [[1.0, 2.0], [3.0]], ValueError),
+        Bad("numpy.ma", np.ma.masked_array(a, mask=a > a.flat[0]), TypeError),
     ]
 
 
@@ -319,23 +320,31 @@ for _f in (sm.logsumexp, sm.softmax, sm.log_softmax, sm.smooth_max):
     _valid = {"z": Z, "axis": -1}
     _bad = {"z": ZBAD, "axis": axis_bad(2)}
     _ok = {"z": logits_ok(Z), "axis": [("axis-0", 0), ("numpy-int", np.int64(1))]}
+    _ok["z"] = _ok["z"] + [("empty-batch", np.empty((0, 4)))]
     if _f is not sm.logsumexp:
         _valid["temperature"] = 0.7
         _bad["temperature"] = TEMPERATURE_BAD
         _ok["temperature"] = positive_scalar_ok()
+    else:
+        _valid["keepdims"] = False
+        _bad["keepdims"] = [Bad("int", 1, TypeError), Bad("str", "yes", TypeError),
+                            Bad("None", None, TypeError)]
+        _ok["keepdims"] = [("True", True), ("numpy-bool", np.True_)]
     TABLE.append(Row(_f.__name__, _f, _valid, _bad, _ok))
 
 TABLE += [
     Row("softmax_jacobian", sm.softmax_jacobian,
         {"z": Z, "temperature": 0.7},
         {"z": ZBAD, "temperature": TEMPERATURE_BAD},
-        {"z": logits_ok(Z), "temperature": positive_scalar_ok()}),
+        {"z": logits_ok(Z) + [("empty-batch", np.empty((0, 4)))],
+         "temperature": positive_scalar_ok()}),
     Row("softmax_jvp", sm.softmax_jvp,
         {"z": Z, "v": V, "temperature": 0.7},
-        {"z": ZBAD, "v": finite_array_bad(V, [(4,), (2, 3), (1, 2, 4)]),
+        {"z": ZBAD, "v": finite_array_bad(V, [(3,), (2, 3), (3, 4, 4)]),
          "temperature": TEMPERATURE_BAD},
         {"z": logits_ok(Z), "temperature": positive_scalar_ok(),
-         "v": [("int", V.round().astype(int))]}),
+         "v": [("int", V.round().astype(int)), ("broadcast-row", V[0]),
+               ("broadcast-batch", np.stack([V, V]))]}),
 ]
 
 # the losses: index targets and probability targets
@@ -358,10 +367,9 @@ for _f in (sm.cross_entropy, sm.cross_entropy_grad):
     ])
     _ok = dict(_LOSS_OK, target=[("uint8", np.array([1, 3], dtype=np.uint8)),
                                  ("list", [0, 2])])
-    if _f is sm.cross_entropy:
-        _valid["reduction"] = "mean"
-        _bad["reduction"] = choice_bad()
-        _ok["reduction"] = [("none", "none"), ("sum", "sum")]
+    _valid["reduction"] = "mean"
+    _bad["reduction"] = choice_bad()
+    _ok["reduction"] = [("none", "none"), ("sum", "sum")]
     TABLE.append(Row(_f.__name__, _f, _valid, _bad, _ok, tag="index target"))
     _valid = dict(_valid, target=Y)
     _bad = dict(_bad, convention=choice_bad() + [Bad("others-with-probabilities", "others",

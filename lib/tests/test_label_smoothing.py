@@ -105,7 +105,7 @@ def test_eq_ls_grad(convention):
     t = rng.integers(0, 7, 30)
     for eps in (0.1, 0.5):
         q = smooth_labels(t, 7, eps, convention=convention)
-        g = cross_entropy_grad(z, t, label_smoothing=eps, convention=convention)
+        g = cross_entropy_grad(z, t, label_smoothing=eps, convention=convention, reduction="sum")
         np.testing.assert_allclose(g, softmax(z) - q, rtol=0, atol=4 * EPS)
 
 
@@ -189,7 +189,7 @@ def test_gap_is_stationary_point(convention, K, eps):
     gap = float(optimal_logit_gap(eps, K, convention=convention))
     for y, offset in ((0, 0.0), (K - 1, -7.5), (K // 2, 100.0)):
         z = _logits_at_gap(gap, K, y=y, offset=offset)
-        g = cross_entropy_grad(z, y, label_smoothing=eps, convention=convention)
+        g = cross_entropy_grad(z, y, label_smoothing=eps, convention=convention, reduction="sum")
         assert np.abs(g).max() <= 2e-15, np.abs(g).max()
         # softmax at the optimum is the smoothed target itself
         np.testing.assert_allclose(softmax(z), smooth_labels(y, K, eps, convention=convention),
@@ -211,7 +211,7 @@ def test_gap_matches_numerical_minimisation(convention, K):
             return float(cross_entropy(z, y, **kw))
 
         def grad(z):
-            return cross_entropy_grad(z, y, **kw)
+            return cross_entropy_grad(z, y, **kw, reduction="sum")
 
         res = optimize.minimize(loss, rng.standard_normal(K), jac=grad, method="BFGS",
                                 options={"gtol": 1e-12})
@@ -251,7 +251,7 @@ def test_no_smoothing_has_no_minimum():
     assert optimal_logit_gap(0.0, 10, convention="others") == np.inf
     losses = [float(cross_entropy(_logits_at_gap(g, 10), 0)) for g in (1, 5, 10, 20, 30)]
     assert all(a > b > 0 for a, b in zip(losses, losses[1:]))
-    g = cross_entropy_grad(_logits_at_gap(30.0, 10), 0)
+    g = cross_entropy_grad(_logits_at_gap(30.0, 10), 0, reduction="sum")
     assert 0 < -g[0] < 1e-11                         # never exactly zero
 
 
@@ -298,7 +298,7 @@ def test_negative_gap_is_still_the_optimum():
     gap = float(optimal_logit_gap(eps, K, convention="others"))
     assert gap < 0
     z = _logits_at_gap(gap, K)
-    g = cross_entropy_grad(z, 0, label_smoothing=eps, convention="others")
+    g = cross_entropy_grad(z, 0, label_smoothing=eps, convention="others", reduction="sum")
     assert np.abs(g).max() <= 2e-15
     assert np.argmin(softmax(z)) == 0
 
@@ -399,7 +399,7 @@ def test_eq_ls_kl():
 
         g_fd = np.array([(kl_row(row + h * np.eye(K)[j]) - kl_row(row - h * np.eye(K)[j]))
                          / (2 * h) for j in range(K)])
-        g = cross_entropy_grad(row, tr, label_smoothing=eps, convention=convention)
+        g = cross_entropy_grad(row, tr, label_smoothing=eps, convention=convention, reduction="sum")
         np.testing.assert_allclose(g_fd, g, rtol=0, atol=1e-8)
 
 
@@ -431,7 +431,7 @@ def test_torch_label_smoothing_is_uniform_convention(torch, eps, K):
     loss_t.backward()
     ours = cross_entropy(z, t, label_smoothing=eps, reduction="sum")
     np.testing.assert_allclose(ours, loss_t.item(), rtol=LOSS_RTOL, atol=LOSS_ATOL)
-    np.testing.assert_allclose(cross_entropy_grad(z, t, label_smoothing=eps),
+    np.testing.assert_allclose(cross_entropy_grad(z, t, label_smoothing=eps, reduction="sum"),
                                zt.grad.numpy(), rtol=1e-14, atol=1e-15)
     # per sample, too
     per_t = F.cross_entropy(torch.tensor(z), tt, label_smoothing=eps, reduction="none")
@@ -498,7 +498,7 @@ def test_torch_kldivloss_module_is_others_ce_minus_entropy(torch, eps, K):
     np.testing.assert_allclose(loss.item(), expected, rtol=1e-13, atol=1e-13)
     np.testing.assert_allclose(zt.grad.numpy(),
                                cross_entropy_grad(z, t, label_smoothing=eps,
-                                                  convention="others"),
+                                                  convention="others", reduction="sum"),
                                rtol=0, atol=1e-14)
     # the value differs from the cross-entropy by exactly the entropy, not a bug
     assert abs((ce - loss.item()) - _entropy(q).sum()) <= 1e-12

@@ -48,7 +48,7 @@ def _check(z, target, eps, reduction, label=""):
     theirs, grad_t = _torch_loss_and_grad(z, target, eps, reduction)
     np.testing.assert_allclose(ours, theirs, rtol=LOSS_RTOL, atol=LOSS_ATOL,
                                err_msg=label)
-    grad = cross_entropy_grad(z, target, label_smoothing=eps)
+    grad = cross_entropy_grad(z, target, label_smoothing=eps, reduction="sum")
     np.testing.assert_allclose(grad, grad_t, rtol=0, atol=GRAD_ATOL, err_msg=label)
     return np.max(np.abs(grad - grad_t))
 

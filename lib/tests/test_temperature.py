@@ -48,29 +48,29 @@ def test_eq_smooth_max_bounds(T, K):
 def test_smooth_max_bounds_attained():
     # equal logits: the upper bound; one logit far above: the lower bound
     z = np.full(7, 3.0)
-    assert np.isclose(smooth_max(z, 0.5), 3.0 + 0.5 * math.log(7), rtol=1e-15)
+    assert np.isclose(smooth_max(z, temperature=0.5), 3.0 + 0.5 * math.log(7), rtol=1e-15)
     z = np.array([0.0, -1e6, -1e6])
-    assert smooth_max(z, 1.0) == 0.0
+    assert smooth_max(z, temperature=1.0) == 0.0
 
 
 def test_eq_temperature_limits():
     z = np.array([1.0, 2.0, 3.0, 4.0])
     # T -> 0: the max, and softmax -> one-hot of the argmax
     for T in [1e-2, 1e-4, 1e-8, 1e-300]:
-        assert 4.0 <= smooth_max(z, T) <= 4.0 + T * math.log(4) * (1 + 1e-12)
+        assert 4.0 <= smooth_max(z, temperature=T) <= 4.0 + T * math.log(4) * (1 + 1e-12)
     np.testing.assert_allclose(softmax(z, temperature=1e-3), [0, 0, 0, 1], atol=1e-300)
-    assert smooth_max(z, 1e-300) == 4.0
+    assert smooth_max(z, temperature=1e-300) == 4.0
     # T -> infinity: softmax -> uniform, T LSE(z/T) - T log K -> mean(z)
     for T in [1e2, 1e4, 1e6]:
         a = softmax(z, temperature=T)
         np.testing.assert_allclose(a, 0.25, atol=2.0 / T)
-        assert abs(smooth_max(z, T) - T * math.log(4) - z.mean()) < 5.0 / T
+        assert abs(smooth_max(z, temperature=T) - T * math.log(4) - z.mean()) < 5.0 / T
 
 
 def test_smooth_max_no_overflow_tiny_temperature():
     z = np.array([1e300, -1e300, 5e299])
-    assert smooth_max(z, 1e-10) == 1e300
-    assert smooth_max(np.array([-np.inf, 2.0]), 0.5) == 2.0
+    assert smooth_max(z, temperature=1e-10) == 1e300
+    assert smooth_max(np.array([-np.inf, 2.0]), temperature=0.5) == 2.0
 
 
 @pytest.mark.parametrize("T", [0.1, 1.0, 5.0])
@@ -82,15 +82,16 @@ def test_eq_grad_smooth_max(T):
     for i in range(z.size):
         e = np.zeros_like(z)
         e[i] = h
-        g[i] = (smooth_max(z + e, T) - smooth_max(z - e, T)) / (2 * h)
+        g[i] = (smooth_max(z + e, temperature=T) - smooth_max(z - e, temperature=T)) / (2 * h)
     np.testing.assert_allclose(g, softmax(z / T), rtol=0, atol=1e-8)
     np.testing.assert_allclose(g, softmax(z, temperature=T), rtol=0, atol=1e-8)
 
 
 def test_smooth_max_axis():
     Z = _rng(1).normal(size=(3, 5))
-    np.testing.assert_allclose(smooth_max(Z, 2.0, axis=0),
-                               [smooth_max(Z[:, j], 2.0) for j in range(5)], rtol=1e-15)
+    np.testing.assert_allclose(smooth_max(Z, axis=0, temperature=2.0),
+                               [smooth_max(Z[:, j], temperature=2.0) for j in range(5)],
+                               rtol=1e-15)
 
 
 def _bound_mp(s, K):
@@ -198,3 +199,15 @@ def test_bad_num_classes(K):
 def test_bad_prob(p):
     with pytest.raises(ValueError, match="^prob"):
         normface_scale_for_probability(p, 10)
+
+
+def test_temperature_is_keyword_only():
+    """The trap of issue #14: smooth_max(Z, 1) meant T = 1; now the second
+    positional argument is the axis, as for softmax and logsumexp."""
+    Z = np.array([[1.0, 2.0, 3.0], [0.0, -1.0, 5.0]])
+    np.testing.assert_array_equal(smooth_max(Z, 0), smooth_max(Z, axis=0))
+    assert smooth_max(Z, 0).shape == (3,)
+    with pytest.raises(ValueError, match="axis=1 is out of bounds"):
+        smooth_max(np.array([1.0, 2.0]), 1)
+    with pytest.raises(TypeError):
+        smooth_max(Z, -1, 0.5)
