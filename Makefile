@@ -41,7 +41,7 @@ install-dev: $(VENV)/.installed-dev
 # broken reference fails the build. Execution results are cached in
 # _build/.jupyter_cache, so a rebuild with nothing changed is fast.
 book: $(VENV)/.installed _build/.lib-stamp
-	$(BIN)/jupyter-book build . $(JB_FLAGS)
+	SMOOTHMAX_STATIC_FRAMES=1 $(BIN)/jupyter-book build . $(JB_FLAGS)
 
 # jupyter-cache keys on the notebooks' content only, and Sphinx re-reads only
 # changed sources; outputs (figures, slider frames, numbers) also depend on

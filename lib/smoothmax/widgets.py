@@ -4,12 +4,21 @@ One call, :func:`slider`, takes a plotting function and a grid of values for
 each parameter.  Displaying the result gives a single output whose MIME bundle
 holds
 
-* ``application/vnd.jupyter.widget-view+json``: ipywidgets sliders that call the
-  plotting function again on every move (JupyterLab prefers this), and
-* ``text/html``: a self-contained fallback with one ``<input type="range">`` per
-  parameter and every frame of the grid rendered *by the same plotting
-  function* at build time; a few lines of inline JavaScript switch frames.  The
-  book is built with the widget view disabled, so pages show this fallback.
+* ``application/vnd.jupyter.widget-view+json``: ipywidgets sliders (continuous
+  ``FloatSlider`` s over each parameter's range) that call the plotting
+  function for every new value (JupyterLab prefers this), and
+* ``text/html``: when the environment variable ``SMOOTHMAX_STATIC_FRAMES=1``
+  is set (``make book`` sets it), a self-contained fallback with one
+  ``<input type="range">`` per parameter and every frame of the grid rendered
+  *by the same plotting function*; a few lines of inline JavaScript switch
+  frames, and the book's pages show it.  Otherwise (a reader's kernel)
+  nothing is pre-rendered: the fallback is the first frame alone.
+
+Live frames are drawn at a lower resolution (``live_dpi``, default 60) so a
+move redraws quickly; static frames at ``dpi`` (default 80).
+
+Needs the ``widgets`` extra (``pip install ./lib[widgets]``: ipywidgets,
+Matplotlib, Pillow); ``import smoothmax`` itself needs only NumPy.
 
 Both views label each slider with its parameter and current value
 (``T = 0.50``); the static one uses native range inputs named by their
@@ -30,7 +39,7 @@ Examples
 ...     ax.plot([0, 1], [0, k])
 ...     return fig
 >>> view = slider(plot, Param("k", [1, 2, 3], label="k"), alt="A line of slope {k}.")
->>> html = view.static_html()
+>>> html = view.static_html()          # every frame, whatever the environment
 >>> html.count("<img")
 3
 >>> 'aria-valuetext="k = 2"' in html   # the middle value is shown first
@@ -39,6 +48,7 @@ True
 
 from __future__ import annotations
 
+import os
 import base64
 import html as _html
 import inspect
@@ -54,6 +64,7 @@ from ._validation import _integer_at_least, _positive_finite_scalar
 
 __all__ = ["Param", "Slider", "slider", "render_png"]
 
+
 _COUNTER = itertools.count(1)
 
 
@@ -67,7 +78,9 @@ class Param:
         Keyword argument of the plotting function (ASCII, e.g. ``"eps"``).
     values : sequence of float
         The grid.  The static page holds one frame per value (per combination
-        of values when there are several sliders), so keep it short.
+        of values when there are several sliders), so keep it short.  The
+        live slider moves continuously between the smallest and the largest
+        value (numbers only; any other values give a slider over the grid).
     label : str, optional
         What the reader sees, e.g. ``"ε"``.  Defaults to `name`.
     fmt : str, optional
@@ -150,12 +163,13 @@ class Param:
         return f"{self.shown_label} = {self.fmt.format(value)}"
 
 
-def render_png(fig, *, dpi: int = 80, colors: int = 256) -> bytes:
+def render_png(fig, *, dpi: int = 80, colors: int | None = 256) -> bytes:
     """Render a Matplotlib figure to a small, reproducible PNG and close it.
 
     The image is reduced to an adaptive palette of `colors` colours and saved
     without metadata (no date, no software tag), so the same figure always
-    gives the same bytes.
+    gives the same bytes.  ``colors=None`` skips the palette (faster, larger:
+    what a live move uses).
 
     Raises
     ------
@@ -171,11 +185,13 @@ def render_png(fig, *, dpi: int = 80, colors: int = 256) -> bytes:
     if not callable(getattr(fig, "savefig", None)):
         raise TypeError(f"fig must be a Matplotlib figure, got {type(fig).__name__}")
     _positive_finite_scalar(dpi, "dpi")
-    if not (2 <= _integer_at_least(colors, "colors", 2) <= 256):
+    if colors is not None and not (2 <= _integer_at_least(colors, "colors", 2) <= 256):
         raise ValueError(f"colors must be between 2 and 256, got {colors}")
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
     plt.close(fig)
+    if colors is None:
+        return buf.getvalue()
     buf.seek(0)
     with Image.open(buf) as im:
         im = im.convert("RGB").quantize(colors=colors, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
@@ -248,7 +264,7 @@ class Slider:
     """
 
     def __init__(self, plot: Callable, params: Sequence[Param], alt, *, caption: str | None = None,
-                 dpi: int = 80):
+                 dpi: int = 80, live_dpi: int = 60):
         if not callable(plot):
             raise TypeError("plot must be callable and return a Matplotlib figure")
         try:
@@ -276,15 +292,20 @@ class Slider:
         if caption is not None and not isinstance(caption, str):
             raise TypeError(f"caption must be a string or None, got {caption!r}")
         _positive_finite_scalar(dpi, "dpi")
+        _positive_finite_scalar(live_dpi, "live_dpi")
         self.plot = plot
         self.params = params
         self.alt = alt
         self.caption = caption
         self.dpi = dpi
+        self.live_dpi = live_dpi
         base = re.sub(r"[^A-Za-z0-9]+", "-", getattr(plot, "__name__", "plot")).strip("-") or "plot"
         self.uid = f"smx-{base}-{next(_COUNTER)}"
         self._widget = None
+        self._first = None
         self._frames: dict[tuple, bytes] = {}
+        self.controls: list = []   # the live sliders, once widget() has run
+        self.image = None          # the live image (an ipywidgets.HTML)
 
     # -- shared -----------------------------------------------------------
     def alt_text(self, **values) -> str:
@@ -293,24 +314,37 @@ class Slider:
             raise ValueError("alt text must not be empty")
         return text
 
-    def frame(self, **values) -> bytes:
-        """The PNG of one frame, rendered by the plotting function.
+    def _figure(self, values: dict):
+        fig = self.plot(**values)
+        if fig is None or not hasattr(fig, "savefig"):
+            raise TypeError(f"plot must return a Matplotlib figure, got {type(fig).__name__}")
+        return fig
 
-        Frames are kept once rendered: displaying the slider renders every
-        frame for the static view, so a live move to a grid value is a lookup,
-        not a new drawing (Matplotlib's draw takes 100-200 ms per figure).
+    def frame(self, **values) -> bytes:
+        """The PNG of one static frame (at `dpi`, palette), rendered by `plot`.
+
+        Kept once rendered, so the static view draws each grid point once.
         """
         key = tuple(values[p.name] for p in self.params)
         if key not in self._frames:
-            fig = self.plot(**values)
-            if fig is None or not hasattr(fig, "savefig"):
-                raise TypeError(f"plot must return a Matplotlib figure, got {type(fig).__name__}")
-            self._frames[key] = render_png(fig, dpi=self.dpi)
+            self._frames[key] = render_png(self._figure(values), dpi=self.dpi)
         return self._frames[key]
 
-    def _img(self, values: dict, attrs: str = "") -> str:
-        return (f'<img src="{_data_uri(self.frame(**values))}" '
+    def live_frame(self, **values) -> bytes:
+        """The PNG for a live move: `plot` called for these values (any values
+        within the range, not only the grid), at `live_dpi`, never cached."""
+        return render_png(self._figure(values), dpi=self.live_dpi, colors=None)
+
+    def _img(self, values: dict, attrs: str = "", live: bool = False) -> str:
+        png = self.live_frame(**values) if live else self.frame(**values)
+        return (f'<img src="{_data_uri(png)}" '
                 f'alt="{_html.escape(self.alt_text(**values))}"{attrs}>')
+
+    def _first_img(self) -> str:
+        """The first live frame (the initial values), drawn once per slider."""
+        if self._first is None:
+            self._first = self._img(self.initial, live=True)
+        return self._first
 
     @property
     def initial(self) -> dict:
@@ -354,40 +388,41 @@ class Slider:
 
     # -- live -------------------------------------------------------------
     def widget(self):
-        """The live view: ipywidgets sliders that redraw through `plot`."""
+        """The live view: ipywidgets sliders; every move calls `plot` anew.
+
+        A numeric grid gives a continuous slider over its range (``IntSlider``
+        for integers, ``FloatLogSlider`` for positive grids spanning a factor
+        of 20 or more, else ``FloatSlider``, 100 steps); other grids give a
+        ``SelectionSlider`` over the grid.  Nothing is pre-rendered.
+        """
         if self._widget is not None:
             return self._widget
         import ipywidgets as w
 
-        sliders = []
-        for p in self.params:
-            s = w.SelectionSlider(
-                options=[(p.fmt.format(v), v) for v in p._values],
-                value=p._values[p.initial_index],
-                description=f"{p.shown_label} =",
-                continuous_update=True,
-                style={"description_width": "initial"},
-                layout=w.Layout(width="24em"),
-            )
-            sliders.append(s)
-        image = w.HTML(value=self._img(self.initial))
-        image.add_class("smx-live-figure")
+        self.controls = [_live_control(w, p) for p in self.params]
+        self.image = w.HTML(value=self._first_img())
+        self.image.add_class("smx-live-figure")
 
         def redraw(change=None):
-            values = {p.name: s.value for p, s in zip(self.params, sliders)}
-            image.value = self._img(values)
+            values = {p.name: c.value for p, c in zip(self.params, self.controls)}
+            self.image.value = self._img(values, live=True)
 
-        for s in sliders:
-            s.observe(redraw, names="value")
-        box = w.VBox([w.HBox(sliders, layout=w.Layout(flex_flow="row wrap")), image])
+        for c in self.controls:
+            c.observe(redraw, names="value")
+        box = w.VBox([w.HBox(self.controls, layout=w.Layout(flex_flow="row wrap")),
+                      self.image])
         box.add_class("smx-live")
-        self._sliders = sliders
-        self._image = image
         self._widget = box
         return box
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        bundle = {"text/plain": repr(self), "text/html": self.static_html()}
+        """Static frames only when ``SMOOTHMAX_STATIC_FRAMES=1`` (the book
+        build); in a reader's kernel the fallback is the first frame alone."""
+        if os.environ.get(STATIC_FRAMES_ENV, "") not in ("", "0"):
+            html = self.static_html()
+        else:
+            html = f'<figure class="smx-first-frame">{self._first_img()}</figure>'
+        bundle = {"text/plain": repr(self), "text/html": html}
         try:
             box = self.widget()
         except ImportError:  # no ipywidgets: the static view still works
@@ -402,6 +437,35 @@ class Slider:
     def __repr__(self):
         ps = ", ".join(f"{p.shown_label} ({len(p._values)} values)" for p in self.params)
         return f"<smoothmax slider: {ps}; {self.n_frames} frames>"
+
+
+STATIC_FRAMES_ENV = "SMOOTHMAX_STATIC_FRAMES"
+
+
+def _live_control(w, p: Param):
+    """The ipywidgets slider of one parameter (see :meth:`Slider.widget`)."""
+    common = dict(description=f"{p.shown_label} =", continuous_update=True,
+                  style={"description_width": "initial"}, layout=w.Layout(width="24em"))
+    values, v0 = p._values, p._values[p.initial_index]
+    real = all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in values)
+    if len(values) < 2 or not real:
+        return w.SelectionSlider(options=[(p.fmt.format(v), v) for v in values], value=v0,
+                                 **common)
+    lo, hi = min(values), max(values)
+    spec = re.fullmatch(r"\{:([^{}]*)\}", p.fmt)
+    spec = spec.group(1) if spec else ""
+    if all(isinstance(v, numbers.Integral) for v in values):
+        return w.IntSlider(value=int(v0), min=int(lo), max=int(hi), step=1, **common)
+    if re.fullmatch(r"\.\d+[efg%]", spec):          # a d3 format ipywidgets accepts
+        common["readout_format"] = spec
+    else:
+        common["readout_format"] = ".3g"
+    if lo > 0 and hi >= 20 * lo:
+        a, b = math.log10(lo), math.log10(hi)
+        return w.FloatLogSlider(value=float(v0), base=10, min=a, max=b, step=(b - a) / 100,
+                                **common)
+    return w.FloatSlider(value=float(v0), min=float(lo), max=float(hi), step=(hi - lo) / 100,
+                         **common)
 
 
 def _check_plot_accepts(plot, values: dict) -> None:
@@ -423,7 +487,8 @@ def _json(obj) -> str:
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
 
 
-def slider(plot: Callable, *params: Param, alt, caption: str | None = None, dpi: int = 80) -> Slider:
+def slider(plot: Callable, *params: Param, alt, caption: str | None = None, dpi: int = 80,
+           live_dpi: int = 60) -> Slider:
     """Make a slider figure that works live in Jupyter and in static HTML.
 
     Parameters
@@ -438,7 +503,9 @@ def slider(plot: Callable, *params: Param, alt, caption: str | None = None, dpi:
     caption : str, optional
         A caption below the figure.
     dpi : int, optional
-        Resolution of the frames (80 keeps a frame near 20–40 KB).
+        Resolution of the static frames (80 keeps a frame near 20–40 KB).
+    live_dpi : int, optional
+        Resolution of the live frames (60: a quicker redraw on every move).
 
     Returns
     -------
@@ -454,8 +521,8 @@ def slider(plot: Callable, *params: Param, alt, caption: str | None = None, dpi:
         real number.
     ValueError
         If no parameter is given or two share a name, `alt` is a string that
-        cannot be formatted with the parameter values, or `dpi` is not a
-        finite number > 0.  Every message names the argument.  A blank alt
+        cannot be formatted with the parameter values, or `dpi` or `live_dpi`
+        is not a finite number > 0.  Every message names the argument.  A blank alt
         text is refused (``ValueError``) when a frame is made.
     """
-    return Slider(plot, params, alt, caption=caption, dpi=dpi)
+    return Slider(plot, params, alt, caption=caption, dpi=dpi, live_dpi=live_dpi)

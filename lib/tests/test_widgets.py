@@ -91,7 +91,8 @@ def test_png_has_no_metadata_and_a_palette():
         assert im.mode == "P"
 
 
-def test_mimebundle_offers_live_widget_and_static_fallback():
+def test_mimebundle_offers_live_widget_and_static_fallback(monkeypatch):
+    monkeypatch.setenv("SMOOTHMAX_STATIC_FRAMES", "1")
     s = make()
     bundle = s._repr_mimebundle_()
     assert WIDGET_MIME in bundle
@@ -103,33 +104,75 @@ def test_mimebundle_offers_live_widget_and_static_fallback():
 def test_live_slider_redraws_through_the_same_plot():
     s = make()
     box = s.widget()
-    first = s._image.value
-    assert s._sliders[0].description == "ρ ="
-    assert s._sliders[0].label == "1.0"
-    s._sliders[0].value = 2.0
-    assert s._image.value != first
-    assert 'alt="y = x^2.0"' in s._image.value
-    # the live frame is byte-identical to the static one for the same value
-    assert s._img({"p": 2.0}) == s._image.value
+    first = s.image.value
+    assert s.controls[0].description == "ρ ="
+    assert s.controls[0].value == 1.0
+    s.controls[0].value = 2.0
+    assert s.image.value != first
+    assert 'alt="y = x^2.0"' in s.image.value
     assert box is s.widget()  # built once
 
 
-def test_a_live_move_reuses_the_frame_the_static_view_rendered():
-    calls = []
-
-    def counted(p):
+def _counting(calls):
+    def counted(p, c=1.0):
         calls.append(p)
-        return plot_power(p)
+        return plot_power(p, c)
+    return counted
 
-    s = slider(counted, Param("p", [0.5, 1.0, 2.0]), alt="y = x^{p}")
-    s._repr_mimebundle_()                # the display renders every frame once
-    assert sorted(calls) == [0.5, 1.0, 2.0]
-    s._sliders[0].value = 2.0            # a live move draws nothing new ...
-    s._sliders[0].value = 0.5
-    assert len(calls) == 3
-    assert s._image.value == s._img({"p": 0.5})  # ... and shows the same frame
-    fresh = slider(plot_power, Param("p", [0.5, 1.0, 2.0]), alt="y = x^{p}")
-    assert fresh.frame(p=0.5) == s.frame(p=0.5)
+
+def test_a_live_move_calls_plot_for_the_new_value(monkeypatch):
+    """Live means live: each move draws anew, also between grid points and
+    back on a value already shown; nothing is pre-rendered in a kernel."""
+    monkeypatch.delenv("SMOOTHMAX_STATIC_FRAMES", raising=False)
+    calls = []
+    s = slider(_counting(calls), Param("p", [0.5, 1.0, 2.0]), alt="y = x^{p}")
+    bundle = s._repr_mimebundle_()
+    assert calls == [1.0]                # the first frame only, shared by both views
+    assert bundle["text/html"].count("<img") == 1
+    assert WIDGET_MIME in bundle
+    control = s.controls[0]
+    assert (control.min, control.max) == (0.5, 2.0)
+    for value in (1.37, 2.0, 0.5, 1.37):     # off the grid, on it, and again
+        control.value = value
+    assert calls == [1.0, 1.37, 2.0, 0.5, 1.37]
+    assert f'alt="y = x^{1.37}"' in s.image.value
+
+
+def test_static_frames_only_when_the_book_is_built(monkeypatch):
+    monkeypatch.setenv("SMOOTHMAX_STATIC_FRAMES", "1")
+    calls = []
+    s = slider(_counting(calls), Param("p", [0.5, 1.0, 2.0]), alt="y = x^{p}")
+    html = s._repr_mimebundle_()["text/html"]
+    assert html.count("<img ") == 3 and 'data-key="2"' in html
+    assert sorted(calls[:3]) == [0.5, 1.0, 2.0]
+
+
+def test_live_controls_follow_the_grid_kind():
+    import ipywidgets as w
+
+    s = slider(lambda k, T, name: plot_power(1.0), Param("k", [2, 10, 100]),
+               Param("T", [0.05, 1.0, 10.0], initial=1.0), Param("name", ["a", "b"], fmt="{}"),
+               alt="{k} {T} {name}")
+    s.widget()
+    k, T, name = s.controls
+    assert isinstance(k, w.IntSlider) and (k.min, k.max, k.value) == (2, 100, 10)
+    assert isinstance(T, w.FloatLogSlider) and T.value == 1.0
+    assert abs(10**T.min - 0.05) < 1e-12 and abs(10**T.max - 10.0) < 1e-12
+    assert isinstance(name, w.SelectionSlider) and name.value == "a"
+    lin = slider(plot_power, Param("p", [0.0, 0.5, 0.9]), alt="{p}")
+    lin.widget()
+    assert isinstance(lin.controls[0], w.FloatSlider)
+    assert lin.controls[0].step == pytest.approx(0.009)
+
+
+def test_live_frames_are_drawn_at_live_dpi():
+    from PIL import Image
+    import io
+
+    s = make(dpi=80, live_dpi=40)
+    with Image.open(io.BytesIO(s.live_frame(p=1.0))) as live, \
+            Image.open(io.BytesIO(s.frame(p=1.0))) as static:
+        assert live.size[0] * 2 == static.size[0]
 
 
 @pytest.mark.parametrize(
