@@ -26,11 +26,11 @@ def _gap_slope_from_the_proof(z, T):
 
 
 def _central_difference(z, T, h=1e-6):
-    return (smoothmax.smooth_max(z, T + h) - smoothmax.smooth_max(z, T - h)) / (2 * h)
+    return (smoothmax.smooth_max(z, temperature=T + h) - smoothmax.smooth_max(z, temperature=T - h)) / (2 * h)
 
 
 def _log_S(z, T):
-    return (smoothmax.smooth_max(z, T) - np.max(z)) / T
+    return (smoothmax.smooth_max(z, temperature=T) - np.max(z)) / T
 
 
 def _second_term(z, T):
@@ -115,8 +115,8 @@ WRONG = [
     (check.temp_gap_bound, _second_term, "product rule"),
     (check.temp_gap_bound, lambda z, T: -_entropy(z, T), "sign is off"),
     (check.temp_gap_bound, lambda z, T: _log_S(z, T) - _second_term(z, T), "sign of the second term"),
-    (check.temp_gap_bound, lambda z, T: smoothmax.smooth_max(z, T) - np.max(z), "the gap itself"),
-    (check.temp_gap_bound, lambda z, T: smoothmax.smooth_max(z, T), "smooth maximum"),
+    (check.temp_gap_bound, lambda z, T: smoothmax.smooth_max(z, temperature=T) - np.max(z), "the gap itself"),
+    (check.temp_gap_bound, lambda z, T: smoothmax.smooth_max(z, temperature=T), "smooth maximum"),
     (check.temp_gap_bound, lambda z, T: smoothmax.logsumexp(z / T), "LSE(z/T)"),
     (check.temp_gap_bound, lambda z, T: _entropy(z, T) / math.log(2), "natural logarithm"),
     (check.temp_gap_bound, lambda z, T: 2 * _entropy(z, T), "too large"),

@@ -36,7 +36,7 @@ def _gap_slope_reference(z, T):
 def _gap_slope_parts(z, T):
     """(log S, sum_k a_k d_k / T) with d_k = max(z) - z_k: f'(T) is their sum."""
     a = softmax(z, temperature=T)
-    log_S = float(smooth_max(z, T) - np.max(z)) / T
+    log_S = float(smooth_max(z, temperature=T) - np.max(z)) / T
     second = float(np.sum(a * (np.max(z) - z))) / T
     return log_S, second
 
@@ -71,7 +71,7 @@ def temp_gap_bound(gap_slope):
             continue
         where = f"at {name}, T = {T:g}"
         log_S, second = _gap_slope_parts(z, T)
-        gap = float(smooth_max(z, T) - np.max(z))
+        gap = float(smooth_max(z, temperature=T) - np.max(z))
         mistakes = [
             (log_S, "that is only log S, the first term of the product rule: log S depends on T too"),
             (second, "that is only the term from differentiating log S: the product rule on T·log S "
@@ -79,7 +79,7 @@ def temp_gap_bound(gap_slope):
             (-expected, "the sign is off: the gap grows with T, so its slope is non-negative"),
             (log_S - second, "check the sign of the second term: d/dT e^{−d/T} = (d/T²) e^{−d/T}"),
             (gap, "that is the gap itself; the exercise needs its derivative with respect to T"),
-            (float(smooth_max(z, T)), "that is the smooth maximum T·LSE(z/T), not the slope of the gap"),
+            (float(smooth_max(z, temperature=T)), "that is the smooth maximum T·LSE(z/T), not the slope of the gap"),
             (float(logsumexp(z / T)), "that is LSE(z/T); differentiate T·log S with M = max(z) taken out"),
             (expected / math.log(2), "use the natural logarithm, as in LSE"),
         ]
