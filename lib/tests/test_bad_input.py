@@ -513,10 +513,12 @@ _SLIDER_BAD = {
             Bad("str", "80", TypeError), Bad("None", None, TypeError),
             Bad("bool", True, TypeError), Bad("complex", 80j, TypeError)],
 }
+_SLIDER_BAD["live_dpi"] = [b for b in _SLIDER_BAD["dpi"]]
 _SLIDER_OK = {"plot": [("extra-defaults", lambda p, c=1.0, d=2.0: None),
                        ("var-keywords", lambda **kw: None)],
               "alt": [("function", lambda p: f"p = {p}"), ("no-field", "A line.")],
-              "caption": [("None", None)], "dpi": [("float", 72.5)]}
+              "caption": [("None", None)], "dpi": [("float", 72.5)],
+              "live_dpi": [("float", 50.5)]}
 
 
 def _call_slider(func, kw):
@@ -538,10 +540,12 @@ def _with_alt_text(s):
 
 TABLE += [
     Row("widgets.slider", widgets.slider,
-        {"plot": _plot, "params": (_P,), "alt": "p = {p}", "caption": "A line.", "dpi": 40},
+        {"plot": _plot, "params": (_P,), "alt": "p = {p}", "caption": "A line.", "dpi": 40,
+         "live_dpi": 30},
         _SLIDER_BAD, _SLIDER_OK, call=_call_slider),
     Row("widgets.Slider", widgets.Slider,
-        {"plot": _plot, "params": (_P,), "alt": "p = {p}", "caption": "A line.", "dpi": 40},
+        {"plot": _plot, "params": (_P,), "alt": "p = {p}", "caption": "A line.", "dpi": 40,
+         "live_dpi": 30},
         dict(_SLIDER_BAD, params=_SLIDER_BAD["params"] + [Bad("not-iterable", 5, TypeError)]),
         dict(_SLIDER_OK, params=[("list", [_P])]), call=_call_slider_class),
     Row("widgets.Param", widgets.Param,
@@ -579,8 +583,8 @@ TABLE += [
          "colors": [Bad("one", 1, ValueError), Bad("zero", 0, ValueError),
                     Bad("too-many", 257, ValueError), Bad("float", 16.0, TypeError),
                     Bad("nan", NAN, TypeError), Bad("str", "16", TypeError),
-                    Bad("None", None, TypeError), Bad("bool", True, TypeError)]},
-        {"colors": [("two", 2), ("max", 256), ("numpy", np.int64(8))],
+                    Bad("bool", True, TypeError)]},
+        {"colors": [("two", 2), ("max", 256), ("numpy", np.int64(8)), ("no-palette", None)],
          "dpi": [("float", 10.5)]}),
 ]
 
