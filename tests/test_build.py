@@ -1,6 +1,7 @@
 """The built book (`make book` has run): every chapter rendered, nothing fetched
 from outside the site, MathJax served locally, and the build really is strict."""
 
+import os
 import re
 import shutil
 import subprocess
@@ -90,7 +91,9 @@ def _build(book):
     flags = re.search(r"^JB_FLAGS\s*:=\s*(.+)$", (ROOT / "Makefile").read_text(), re.M).group(1).split()
     # run inside the book: the execution cache (_config.yml) is a path relative to the
     # working directory, and a scratch book must not reuse the main build's results
-    return subprocess.run([str(JB), "build", ".", *flags], cwd=book,
+    # as `make book` does: the sliders' static frames are rendered only for the book
+    env = dict(os.environ, SMOOTHMAX_STATIC_FRAMES="1")
+    return subprocess.run([str(JB), "build", ".", *flags], cwd=book, env=env,
                           capture_output=True, text=True, timeout=1200)
 
 
