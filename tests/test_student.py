@@ -163,3 +163,17 @@ def test_every_check_has_its_exercise_a_starter_and_an_asserting_solution():
         in_solution = [s for s, inside in zip(_text(nb), _inside_solution(nb)) if inside and call in s]
         assert any(re.search(r"assert feedback\b", s) for s in in_solution), \
             f"{label}: the solution in {name} must assert its own answer passes {call}...)"
+
+
+def test_each_checked_exercise_states_the_tolerance_its_check_enforces():
+    """A student must know how close is close enough: the sentence the check
+    reports with `check.tolerance(label)` appears in the exercise itself."""
+    from smoothmax import check
+
+    texts = {int(p.name[:2]): "\n".join(_text(json.loads(p.read_text(encoding="utf-8")))) for p in CHAPTERS}
+    for label, fn in check.exercises().items():
+        text = texts[int(fn.__module__.rsplit(".", 1)[1][2:4])]
+        start = text.index(f":label: {label}")
+        exercise = text[start:text.index("```", start)]
+        sentence = " ".join(check.tolerance(label).split())
+        assert sentence in " ".join(exercise.split()), f"{label}: the exercise should state: {sentence}"

@@ -258,6 +258,13 @@ class _Parser:
                     self.next()
                     args.append(self.expr())
                 self.expect(")")
+                if self.at("^") and len(args) == 1:
+                    # a_i (v_i - c)^2: a product with a power, not a call raised to it
+                    sup_node = Node("paren", [args[0]])
+                    self.next()
+                    sup = self.script()
+                    node = Node("apply_or_mul_pow", [node, sup_node], sup)
+                    continue
                 node = Node("apply", [node] + args)
             else:
                 return node
@@ -634,6 +641,14 @@ def _eval(node: Node, s: _Scope):
         if len(args) != 1:
             raise FormulaError("a product with a tuple")
         return _mul(f, args[0])
+    if k == "apply_or_mul_pow":
+        base = node.args[0]
+        f = _eval(base, s) if base.kind != "sym" or _has(s, base.value) else None
+        exponent = _eval(_Parser(node.value, "").full_expr(), s)
+        inner = _eval(node.args[1], s)
+        if callable(f):
+            return np.asarray(f(inner)) ** exponent
+        return _mul(f, np.asarray(inner) ** exponent)
     if k in ("sum", "prod"):
         terms = [_eval(node.args[0], s2) for s2 in _range(node.value, s)]
         if k == "sum":

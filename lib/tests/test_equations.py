@@ -134,3 +134,11 @@ def test_missing_label_names_the_label(chdir):
     name = _notebook(chdir, "$$\nx = 1\n$$ (eq-x)\n")
     with pytest.raises(KeyError, match="eq-y"):
         Equations(name).check("eq-y", None, [{"x": 1.0}])
+
+
+def test_a_subscripted_symbol_before_a_squared_bracket_is_a_product():
+    chains = parse(r"x = \sum_i a_i (v_i - c)^2")
+    from smoothmax.equations import evaluate_chain
+    a, v = np.array([0.2, 0.8]), np.array([1.0, 3.0])
+    got = evaluate_chain(chains[0], {"a": a, "v": v, "c": 2.0, "x": 0.0, "K": 2}, {})
+    assert np.isclose(got[1], np.sum(a * (v - 2.0) ** 2), rtol=0, atol=1e-15)
