@@ -26,7 +26,7 @@ CHAPTERS = sorted(CHAPTERS_DIR.glob("[0-9][0-9]_*.ipynb"))
 CALLS = ("check", "check_text", "notation")
 RELATION = re.compile(r"=|<|>|\\le\b|\\leq\b|\\ge\b|\\geq\b|\\approx\b|\\ne\b|\\neq\b")
 # `K = 2`, `s = 12`, `\lambda = 10`, `T \approx`: a setting, or a number from a glue role
-SYMBOL = r"\\?[A-Za-z]+(?:_\{?[^{}$]*\}?)?(?:\^\{?[^{}$]*\}?)?"
+SYMBOL = r"\\?[A-Za-z]+(?:_(?:\{[^{}$]*\}|\w))?(?:\^(?:\{[^{}$]*\}|\w))?"
 SETTING = re.compile(rf"^\s*{SYMBOL}\s*(?:=|<|>|\\le|\\ge|\\ne|\\approx)\s*-?[\d.]*\s*$")
 SOLUTION = re.compile(r"(`{3,}|:{3,})\{solution-start\}.*?(`{3,}|:{3,})\{solution-end\}[^\n]*\n\2", re.S)
 

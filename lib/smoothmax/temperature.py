@@ -5,11 +5,14 @@ Derived in chapter 5 of the book (chapters/05_temperature.ipynb),
 
 * :func:`smooth_max` -- the smooth maximum ``T * LSE(z / T)``, between
   ``max(z)`` and ``max(z) + T log K``.
-* :func:`normface_loss_bound` -- the smallest softmax cross-entropy reachable
-  with logits ``s * cos(theta)`` (normalised features and class weights,
-  Wang et al. 2017), ``log(1 + (K - 1) exp(-s K / (K - 1)))``.
-* :func:`normface_scale_for_probability` -- its inverse: the scale ``s`` at
-  which the best achievable target probability equals `prob`.
+* :func:`normface_loss_bound` -- a lower bound on the mean softmax
+  cross-entropy over balanced classes with logits ``s * cos(theta)``
+  (normalised features and class weights, Wang et al. 2017),
+  ``log(1 + (K - 1) exp(-s K / (K - 1)))``; attained only by a regular
+  simplex, which needs embedding dimension ``d >= K - 1``.
+* :func:`normface_scale_for_probability` -- its inverse: the smallest scale
+  ``s`` at which every example can reach the target probability `prob`
+  (CosFace's bound, H. Wang et al. 2018).
 """
 
 import math
@@ -116,7 +119,12 @@ def normface_loss_bound(scale, num_classes):
     r"""Lower bound on softmax cross-entropy with logits ``scale * cos(theta)``.
 
     Derived in chapter 5 of the book (chapters/05_temperature.ipynb), after
-    Wang et al. (2017), NormFace, Proposition 2.
+    Wang et al. (2017), NormFace, Proposition 2, which assumes balanced
+    classes and every feature equal to its class weight (the paper's
+    ``l**2`` is this `scale`); chapter 5 shows the bound holds for all unit
+    features and weights with balanced classes.  It bounds the *mean* loss,
+    so ``exp(-bound)`` bounds the geometric mean of the target
+    probabilities, not any single example's.
 
     Parameters
     ----------
@@ -142,8 +150,8 @@ def normface_loss_bound(scale, num_classes):
 
     Notes
     -----
-    The bound is attained when the ``K`` unit class weights form a regular
-    simplex (pairwise cosine ``-1 / (K - 1)``) and every feature equals its
+    The bound is attained only when the ``K`` unit class weights form a regular
+    simplex (possible only in dimension ``d >= K - 1``) (pairwise cosine ``-1 / (K - 1)``) and every feature equals its
     class weight: the target logit is ``s``, the others ``-s / (K - 1)``.
     It is computed as ``softplus(u) = logaddexp(0, u)`` with
     ``u = log(K - 1) - s K / (K - 1)``.  For large ``s`` the result is
@@ -186,9 +194,10 @@ def normface_loss_bound(scale, num_classes):
 
 
 def normface_scale_for_probability(prob, num_classes):
-    r"""The NormFace scale at which the best target probability equals `prob`.
+    r"""The smallest scale at which every example can reach target probability `prob`.
 
-    Derived in chapter 5 of the book (chapters/05_temperature.ipynb).
+    Derived in chapter 5 of the book (chapters/05_temperature.ipynb); the
+    formula is CosFace's lower bound on the scale (H. Wang et al. 2018).
 
     Parameters
     ----------
@@ -214,9 +223,10 @@ def normface_scale_for_probability(prob, num_classes):
 
     Notes
     -----
-    With normalised features and weights the logits are ``s cos(theta)``; the
-    best the classifier can do is the simplex configuration of
-    :func:`normface_loss_bound`, whose target probability is the ``p`` above.
+    With normalised features and weights the logits are ``s cos(theta)``; at
+    this ``s``, ``exp(-normface_loss_bound(s, K))`` -- the largest geometric
+    mean of the target probabilities over balanced classes -- equals ``p``.
+    No single example is bounded by ``p``.
     Below ``p = 1/K`` no positive scale is needed (``s = 0`` already gives the
     uniform ``1/K``).  Computed as
     ``(K - 1)/K * (log(K - 1) + log(p) - log1p(-p))``, accurate to a few ulp
@@ -229,6 +239,9 @@ def normface_scale_for_probability(prob, num_classes):
     ----------
     .. [1] F. Wang, X. Xiang, J. Cheng and A. L. Yuille, "NormFace: L2 hypersphere
        embedding for face verification", ACM Multimedia 2017, Proposition 2.
+    .. [2] H. Wang, Y. Wang, Z. Zhou, X. Ji, D. Gong, J. Zhou, Z. Li and W. Liu,
+       "CosFace: Large margin cosine loss for deep face recognition", CVPR 2018
+       (arXiv:1801.09414).
 
     Examples
     --------
