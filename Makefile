@@ -12,6 +12,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export IPYTHONDIR := $(CURDIR)/_ext/ipython
 
 .PHONY: help book test test-lib test-book lab serve student bench clean browser install install-dev
+.PHONY: assignments grades
 
 help:
 	@echo "make book   build the static HTML book into _build/html (creates .venv)"
@@ -19,6 +20,8 @@ help:
 	@echo "make lab    open the chapters in JupyterLab"
 	@echo "make serve  serve _build/html on http://127.0.0.1:8000"
 	@echo "make student  write the student edition (no solutions, no outputs) to _build/student"
+	@echo "make assignments  write nbgrader source notebooks to $(COURSE)/source (COURSE=_build/course)"
+	@echo "make grades  export the gradebook of $(COURSE) to grades.csv and grades_by_exercise.csv"
 	@echo "make bench  time builds, sliders and the library; writes _build/bench.json"
 	@echo "make clean  remove _build (keeps .venv)"
 
@@ -86,3 +89,19 @@ serve:
 
 clean:
 	rm -rf _build
+
+# Graded assignments (README, "Grading with nbgrader"). COURSE is an nbgrader
+# course directory; keep a real one outside _build (`make clean` removes _build).
+COURSE ?= _build/course
+COURSE_ENV := PATH="$(CURDIR)/$(BIN):$$PATH" PYTHONPATH="$(CURDIR)/tools" IPYTHONDIR="$(IPYTHONDIR)"
+
+$(VENV)/.installed-course: requirements-course.txt $(VENV)/.installed
+	$(BIN)/pip install --quiet -r requirements-course.txt
+	touch $@
+
+assignments: $(VENV)/.installed-course
+	$(BIN)/python tools/assignments.py source chapters $(COURSE)
+
+grades: $(VENV)/.installed-course
+	cd $(COURSE) && $(COURSE_ENV) $(CURDIR)/$(BIN)/nbgrader export --to=grades.csv
+	cd $(COURSE) && $(COURSE_ENV) $(CURDIR)/$(BIN)/nbgrader export --exporter=assignments.ExerciseCsvExport --to=grades_by_exercise.csv
