@@ -83,6 +83,7 @@ def _normalise(tex: str) -> str:
     tex = tex.replace(r"\lVert", r"\Vert ").replace(r"\rVert", r"\Vert ").replace(r"\|", r"\Vert ")
     tex = tex.replace(r"\top", "T_OP").replace(r"\intercal", "T_OP")
     tex = tex.replace(r"\cdot", r"\mul ").replace(r"\times", r"\mul ")
+    tex = re.sub(r"\\mid(?![a-zA-Z])", ",", tex)
     tex = tex.replace(r"\tfrac", r"\frac").replace(r"\dfrac", r"\frac")
     return tex.strip().rstrip(".,;").strip()
 
@@ -173,12 +174,15 @@ class _Parser:
         if tok.text in ("(", "[", "{", "|"):
             return tok.text != "|" or not self._closing_bar
         if tok.kind == "cmd":
+            if tok.text == r"\Vert" and self._in_norm:
+                return False
             return tok.text not in _RELATIONS and tok.text not in (r"\mul", r"\odot", r"\dots",
                                                                    r"\ldots", r"\cdots", r"\qquad",
                                                                    r"\text", r"\to", r"\end")
         return False
 
     _closing_bar = False
+    _in_norm = 0
 
     def term(self):
         node = self.unary()
@@ -258,7 +262,9 @@ class _Parser:
                     self.next()
                     args.append(self.expr())
                 self.expect(")")
-                if self.at("^") and len(args) == 1:
+                transposed = self.peek(1).kind == "top" or (self.peek(1).text == "{"
+                                                            and self.peek(2).kind == "top")
+                if self.at("^") and len(args) == 1 and not transposed:
                     # a_i (v_i - c)^2: a product with a power, not a call raised to it
                     sup_node = Node("paren", [args[0]])
                     self.next()
@@ -280,6 +286,11 @@ class _Parser:
         if tok.text in ("(", "["):
             close = ")" if tok.text == "(" else "]"
             first = self.expr()
+            if close == "]" and self.peek().text in _RELATIONS:
+                rel = _RELATIONS[self.next().text]
+                second = self.expr()
+                self.expect("]")
+                return Node("iverson", [first, second], rel)
             if self.at(","):
                 items = [first]
                 while self.at(","):
@@ -308,8 +319,13 @@ class _Parser:
         if name == r"\sqrt":
             return Node("call", [self.group()], np.sqrt)
         if name == r"\Vert":
+            self._in_norm += 1
             node = self.expr()
+            self._in_norm -= 1
             self.expect(r"\Vert")
+            if self.at("_"):          # \lVert v \rVert_2
+                self.next()
+                self.script()
             return Node("norm", [node])
         if name in (r"\mathbf", r"\boldsymbol"):
             inner = self.script()
@@ -369,6 +385,18 @@ class _Parser:
         elif p.at(r"\ne", r"\neq"):
             p.next()
             spec["exclude"] = p.expr()
+        elif p.at(">", "<", r"\ge", r"\geq", r"\le", r"\leq"):
+            rel = _RELATIONS.get(p.next().text, None) or p.t[p.i - 1].text
+            bound = p.expr()
+            one = Node("num", [], 1.0)
+            if rel == ">":
+                spec["lo"] = Node("add", [bound, one])
+            elif rel == ">=":
+                spec["lo"] = bound
+            elif rel == "<":
+                spec["hi"] = Node("add", [bound, Node("neg", [one])])
+            else:
+                spec["hi"] = bound
         elif p.at(":"):
             p.next()
             members, rels = p.chain()
@@ -517,8 +545,9 @@ def parse(tex: str, *, rewrite: list[tuple[str, str]] | None = None) -> list[Cha
             piece = piece.strip().rstrip(".,;").strip()
             if not piece or re.fullmatch(r"(\\text\{[^}]*\}\s*)+", piece):
                 continue
-            if re.search(r"\\[lc]?dots|\\text\{\s*(if|for|where|with)", piece):
-                continue  # a range or a condition, not a claim
+            if re.fullmatch(r"\s*[a-zA-Z]\s*=\s*[^,]+,\s*\\[lc]?dots\s*,\s*[^,]+", piece) or \
+                    re.match(r"\s*(\\text\{\s*(if|for|where|with|i\.e\.)|\\(text|mathrm)\{\s*(if|for)\b)", piece):
+                continue  # a range declaration (j = 1, ..., K) or a condition, not a claim
             if statements and re.match(r"\s*(=|<|>|\\le|\\ge|\\approx)", _normalise(piece)):
                 statements[-1] += " " + piece
             else:
@@ -612,6 +641,9 @@ def _eval(node: Node, s: _Scope):
         return np.asarray(_eval(node.args[0], s)) * np.asarray(_eval(node.args[1], s))
     if k == "div":
         return _eval(node.args[0], s) / _eval(node.args[1], s)
+    if k == "iverson":
+        a, b = (_eval(x, s) for x in node.args)
+        return 1.0 if _relation_holds(node.value, a, b, 0.0) else 0.0
     if k == "abs":
         return np.abs(_eval(node.args[0], s))
     if k == "norm":
@@ -1024,7 +1056,10 @@ def _equal_members(ch: Chain) -> list[int]:
 
 def _short(x):
     x = x.v if isinstance(x, _Row) else x
-    return np.array2string(np.asarray(x, dtype=float), precision=6, threshold=6)
+    try:
+        return np.array2string(np.asarray(x, dtype=float), precision=6, threshold=6)
+    except (TypeError, ValueError):
+        return repr(x)[:60]
 
 
 def _show(v):

@@ -142,3 +142,30 @@ def test_a_subscripted_symbol_before_a_squared_bracket_is_a_product():
     a, v = np.array([0.2, 0.8]), np.array([1.0, 3.0])
     got = evaluate_chain(chains[0], {"a": a, "v": v, "c": 2.0, "x": 0.0, "K": 2}, {})
     assert np.isclose(got[1], np.sum(a * (v - 2.0) ** 2), rtol=0, atol=1e-15)
+
+
+@pytest.mark.parametrize("tex, values, want", [
+    (r"\lVert v \rVert_2", {"v": np.array([3.0, 4.0])}, 5.0),                     # a norm closes
+    (r"\lVert a \rVert \lVert b \rVert", {"a": np.array([3.0, 4.0]), "b": np.array([1.0, 0.0])}, 5.0),
+    (r"[x < y] + [y < x]", {"x": 1.0, "y": 2.0}, 1.0),                           # Iverson brackets
+    (r"\sum_{s > t} c_s", {"c": np.array([1.0, 2.0, 4.0]), "t": 1, "K": 3}, 6.0),  # a range s > t
+    (r"P(y \mid x)", {"P": lambda y, x: y - x, "x": 1.0, "y": 3.0}, 2.0),          # \mid separates
+])
+def test_grammar(tex, values, want):
+    from smoothmax.equations import evaluate_chain
+    (chain,) = parse(tex)
+    assert evaluate_chain(chain, values, {})[0] == pytest.approx(want, abs=1e-15)
+
+
+def test_a_claim_with_dots_is_not_mistaken_for_a_range():
+    # "j = 1, ..., K" declares a range; a max over 1..K is a claim and must be read
+    assert len(parse(r"a_j = b_j, \qquad j = 1, \dots, K")) == 1
+    with pytest.raises(FormulaError):
+        parse(r"h = \max_{i = 1, \dots, K} z_i \qquad \text{and} \qquad x = \dots")
+
+
+def test_a_call_can_be_transposed():
+    from smoothmax.equations import evaluate_chain
+    (chain,) = parse(r"a(T)^\top b")
+    got = evaluate_chain(chain, {"a": lambda T: np.array([1.0, T]), "b": np.array([1.0, 1.0]), "T": 2.0}, {})
+    assert got[0] == 3.0
