@@ -168,7 +168,7 @@ def coverage_loss(attn):
 
 
 def coverage_loss_grad(attn):
-    r"""A subgradient of the *total* coverage loss with respect to `attn`.
+    r"""Gradient of the *total* coverage loss with respect to `attn` (0 at ties).
 
     Derived in chapter 4 of the book (chapters/04_coverage.ipynb).
 
@@ -180,8 +180,9 @@ def coverage_loss_grad(attn):
     Returns
     -------
     g : ndarray, shape (..., steps, source_len)
-        A subgradient of :math:`\sum_t \sum_i \min(a_i^t, c_i^t)`, where the
-        coverage :math:`c^t` is itself a function of the earlier rows.
+        The gradient of :math:`\sum_t \sum_i \min(a_i^t, c_i^t)`, where the
+        coverage :math:`c^t` is itself a function of the earlier rows; it
+        exists wherever no :math:`a_i^t` equals its :math:`c_i^t`.
 
     Raises
     ------
@@ -200,9 +201,12 @@ def coverage_loss_grad(attn):
 
         g_i^t = [a_i^t < c_i^t] + \sum_{s > t} [c_i^s < a_i^s].
 
-    At a tie :math:`a_i = c_i` the function has a kink; this function takes
-    the one-sided value 0 for both indicators there (any value in
-    :math:`[0, 1]` is a valid subgradient component).  Through
+    The total loss is concave and piecewise linear in `attn` (each term is
+    the minimum of two linear functions of it).  At a tie :math:`a_i = c_i`
+    it has a kink; this function takes the value 0 for both indicators
+    there, a convention: with :math:`c^t` held fixed any value in
+    :math:`[0, 1]` is a supergradient component, but for the total loss the
+    pair (0, 0) is not a generalised gradient.  Through
     :math:`a = \operatorname{softmax}(e)` the gradient with respect to the
     scores is ``softmax_jvp(e, g)`` (chapter 1).
 

@@ -121,7 +121,7 @@ def _typical_mistakes(A):
         ("the indirect term sums over the later steps s > t only, not s = t", direct + _later(via) + via),
         ("the indicators are reversed: min(a, c) moves with a where a is the smaller one",
          via + _later(direct)),
-        ("the sign is flipped: this is the subgradient of minus the loss", -(direct + _later(via))),
+        ("the sign is flipped: this is the gradient of minus the loss", -(direct + _later(via))),
         (axis, (A < C_pos).astype(float) + _later((C_pos < A).astype(float), axis=1)),
         (axis, direct + _later(via, axis=1)),
         (axis, direct + np.sum(_later(via), axis=1, keepdims=True) * np.ones_like(A)),
@@ -130,12 +130,12 @@ def _typical_mistakes(A):
 
 
 @exercise("ex-cov-grad-loop",
-          tolerance=f"each entry of the subgradient {VALUES_TOLERANCE} on every test matrix "
+          tolerance=f"each entry of the gradient {VALUES_TOLERANCE} on every test matrix "
                     "(integers, booleans summed, lists and arrays all pass; so does a "
                     "central-difference gradient with h ≈ 1e-6, as the test matrices have no "
                     "ties a = c)")
 def cov_grad_loop(grad):
-    """Check a function ``grad(A)`` for the subgradient of the total coverage loss.
+    """Check a function ``grad(A)`` for the gradient of the total coverage loss.
 
     Parameters
     ----------
@@ -163,7 +163,7 @@ def cov_grad_loop(grad):
         if arr is not None and arr.shape == A.T.shape and arr.shape != A.shape:
             return False, (f"on {name} the result has shape {arr.shape}, transposed: rows are decoder "
                            "steps, columns source positions, like A")
-        ok, message = compare_arrays(got, _coverage_loss_grad(A), what=f"the subgradient on {name}",
+        ok, message = compare_arrays(got, _coverage_loss_grad(A), what=f"the gradient on {name}",
                                      rtol=VALUE_RTOL, atol=VALUE_ATOL)
         if not ok:
             if arr is not None and arr.shape == A.shape and np.all(np.isfinite(arr)):
