@@ -196,6 +196,9 @@ def normface_loss_bound(scale, num_classes):
 def normface_scale_for_probability(prob, num_classes):
     r"""The smallest scale at which every example can reach target probability `prob`.
 
+    Reaching it also needs a regular simplex of class weights, which fits
+    only in embedding dimension ``d >= K - 1``.
+
     Derived in chapter 5 of the book (chapters/05_temperature.ipynb); the
     formula is CosFace's lower bound on the scale (H. Wang et al. 2018).
 

@@ -240,13 +240,13 @@ def _scale_message(s, K):
         return f"K = {K}: the factor (K − 1)/K of the scale formula is missing"
     p = _best_probability(s, K)
     if s in _S_GRID and p > _PROB:
-        return (f"K = {K}: s = {s:g} is enough, but it is not the smallest grid value whose best target "
-                f"probability exceeds {_PROB:g}")
+        return (f"K = {K}: s = {s:g} is enough, but it is not the smallest grid value at which "
+                f"exp(-L) exceeds {_PROB:g}")
     if p < _PROB:
-        return (f"K = {K}: at s = {s:g} the best target probability is only {p:.3f}, below {_PROB:g}; "
-                "the scale must be larger")
-    return (f"K = {K}: at s = {s:g} the best target probability is {p:.4f}, above {_PROB:g}; the exact "
-            "scale reaches exactly 0.9")
+        return (f"K = {K}: at s = {s:g}, exp(-L) = {p:.3f} is below {_PROB:g}: not every example can "
+                "reach it; the scale must be larger")
+    return (f"K = {K}: at s = {s:g}, exp(-L) = {p:.4f} is above {_PROB:g}; the exact scale gives "
+            "exactly 0.9")
 
 
 @exercise("ex-temp-slider",
