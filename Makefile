@@ -13,6 +13,11 @@ export IPYTHONDIR := $(CURDIR)/_ext/ipython
 
 .PHONY: help book test test-lib test-book lab serve student bench clean browser install install-dev
 .PHONY: assignments grades
+.PHONY: dist pdf
+
+# The library's version (one place: lib/smoothmax/__init__.py) and the wheel the site ships.
+VERSION := $(shell sed -n 's/^__version__ = "\(.*\)"/\1/p' lib/smoothmax/__init__.py)
+WHEEL := dist/smoothmax-$(VERSION)-py3-none-any.whl
 
 help:
 	@echo "make book   build the static HTML book into _build/html (creates .venv)"
@@ -24,6 +29,8 @@ help:
 	@echo "make grades  export the gradebook of $(COURSE) to grades.csv and grades_by_exercise.csv"
 	@echo "make bench  time builds, sliders and the library; writes _build/bench.json"
 	@echo "make clean  remove _build (keeps .venv)"
+	@echo "make dist   build the smoothmax wheel and sdist into dist/ and twine-check them"
+	@echo "make pdf    the whole book as one PDF: _build/pdf/smooth-max.pdf"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,7 +50,7 @@ install-dev: $(VENV)/.installed-dev
 # Strict: a failing cell, a Sphinx warning (stderr from a cell included) or a
 # broken reference fails the build. Execution results are cached in
 # _build/.jupyter_cache, so a rebuild with nothing changed is fast.
-book: $(VENV)/.installed _build/.lib-stamp
+book: $(VENV)/.installed _build/.lib-stamp $(WHEEL)
 	SMOOTHMAX_STATIC_FRAMES=1 $(BIN)/jupyter-book build . $(JB_FLAGS)
 
 # jupyter-cache keys on the notebooks' content only, and Sphinx re-reads only
@@ -67,7 +74,7 @@ browser: $(VENV)/.installed-dev
 test-lib: $(VENV)/.installed-dev
 	cd lib && ../$(BIN)/python -m pytest -q
 
-test-book: book browser
+test-book: book browser pdf
 	$(BIN)/python -m pytest -q tests
 
 test: test-lib test-book
@@ -105,3 +112,22 @@ assignments: $(VENV)/.installed-course
 grades: $(VENV)/.installed-course
 	cd $(COURSE) && $(COURSE_ENV) $(CURDIR)/$(BIN)/nbgrader export --to=grades.csv
 	cd $(COURSE) && $(COURSE_ENV) $(CURDIR)/$(BIN)/nbgrader export --exporter=assignments.ExerciseCsvExport --to=grades_by_exercise.csv
+
+# -- Running the notebooks anywhere, printing the book (README) ----------------------
+# The wheel `make book` ships in _build/html/_downloads (_ext/book_outputs.py).
+$(WHEEL): $(LIB_SOURCES) lib/pyproject.toml lib/README.md lib/LICENSE | $(VENV)/.installed
+	$(BIN)/pip wheel --quiet --no-deps --wheel-dir dist ./lib
+	rm -rf lib/build
+
+# A wheel and an sdist (the wheel built from the sdist), checked as PyPI would.
+dist: $(VENV)/.installed-dev
+	rm -f dist/smoothmax-$(VERSION)-py3-none-any.whl dist/smoothmax-$(VERSION).tar.gz
+	$(BIN)/python -m build --outdir dist lib
+	$(BIN)/twine check --strict dist/smoothmax-$(VERSION)-py3-none-any.whl dist/smoothmax-$(VERSION).tar.gz
+
+# The whole book as one PDF: the single-page HTML build (notebook results from the
+# cache `make book` filled), printed by the headless Chromium the tests use.
+PDF := _build/pdf/smooth-max.pdf
+pdf: book browser
+	SMOOTHMAX_STATIC_FRAMES=1 $(BIN)/jupyter-book build . $(JB_FLAGS) --builder singlehtml
+	$(BIN)/python tools/pdf.py _build/singlehtml $(PDF)
