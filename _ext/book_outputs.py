@@ -25,8 +25,12 @@ from sphinx.util import logging
 logger = logging.getLogger(__name__)
 
 
-def wheel_path(srcdir: Path) -> Path:
-    init = (srcdir / "lib" / "smoothmax" / "__init__.py").read_text(encoding="utf-8")
+def wheel_path(srcdir: Path) -> Path | None:
+    """dist/smoothmax-<version>-py3-none-any.whl; None for a book without lib/ (a test's probe book)."""
+    init_py = srcdir / "lib" / "smoothmax" / "__init__.py"
+    if not init_py.is_file():
+        return None
+    init = init_py.read_text(encoding="utf-8")
     version = re.search(r'^__version__\s*=\s*["\']([^"\']+)["\']', init, re.M).group(1)
     return srcdir / "dist" / f"smoothmax-{version}-py3-none-any.whl"
 
@@ -35,6 +39,8 @@ def copy_wheel(app, exc):
     if exc is not None or app.builder.name != "html":
         return
     wheel = wheel_path(Path(app.srcdir))
+    if wheel is None:
+        return
     if not wheel.is_file():
         logger.info(f"smoothmax wheel: no {wheel.relative_to(app.srcdir)} (make dist), not shipped")
         return
