@@ -178,7 +178,7 @@ WRONG = [
     (check.ce_slider, (LOSS_C3, LOSS_C1), "swapped"),
     (check.ce_slider, (-1.0, LOSS_C3), "positive"),
     (check.ce_slider, (0.5, LOSS_C3), "does not match"),
-    (check.ce_slider, (LOSS_C1,), "now pass the loss at c = 3"),
+    (check.ce_slider, (LOSS_C1,), "now pass the loss at κ = 3"),
     (check.ce_slider, (LOSS_C1, 3 * LOSS_C3), "divide"),
     (check.ce_slider, (LOSS_C1, LOSS_C1), "multiplies the logits"),
     (check.ce_slider, (LOSS_C1, float(smoothmax.cross_entropy(_logits(2, 3.0), 2)) / 3),

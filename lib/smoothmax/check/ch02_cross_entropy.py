@@ -278,17 +278,17 @@ def _scaled_loss(scale, target=0, margin=_MARGIN, divide=True):
 
 @exercise("ex-ce-slider", tolerance="each loss " + digits_tolerance(_DIGITS))
 def ce_slider(loss_c1, loss_c3=None):
-    """Check part (c): the slider's loss ℓ(cz, 1)/c at margin m = 2, for c = 1 and c = 3.
+    """Check part (c): the slider's loss ℓ(κz, 1)/κ at margin m = 2, for κ = 1 and κ = 3.
 
     Parameters
     ----------
     loss_c1, loss_c3 : numbers
-        The loss at scale c = 1 and at scale c = 3, with the logits
+        The loss at scale κ = 1 and at scale κ = 3, with the logits
         z = (m, 0, −1, −2) and the target class 1 (the logit m): numbers,
         SymPy expressions or strings such as ``"log(2)/3"``.
     """
     want1, want3 = _scaled_loss(1.0), _scaled_loss(3.0)
-    v1 = _number(loss_c1, "the loss at c = 1")
+    v1 = _number(loss_c1, "the loss at κ = 1")
     wrong_class = {_scaled_loss(1.0, target=k) for k in range(1, 4)}
     if not digits_close(v1, want1, _DIGITS):
         if any(digits_close(v1, w, _DIGITS) for w in wrong_class):
@@ -297,24 +297,24 @@ def ce_slider(loss_c1, loss_c3=None):
                 or digits_close(v1, want1 / math.log(2), _DIGITS)):
             return False, "use the natural logarithm (the loss is in nats)"
         if digits_close(v1, want3, _DIGITS):
-            return False, "the two values are swapped: the first is the loss at c = 1"
+            return False, "the two values are swapped: the first is the loss at κ = 1"
         if v1 <= 0:
             return False, "cross-entropy is positive at every finite margin"
         if close(v1, want1, rtol=1e-2):
-            return False, f"the loss at c = 1 is close, but not to {_DIGITS} significant digits"
-        return False, ("the loss at c = 1 does not match: at m = 2 the logits are (2, 0, −1, −2) and "
+            return False, f"the loss at κ = 1 is close, but not to {_DIGITS} significant digits"
+        return False, ("the loss at κ = 1 does not match: at m = 2 the logits are (2, 0, −1, −2) and "
                        "the target is class 1")
     if loss_c3 is None:
-        return False, ("the loss at c = 1 is right; now pass the loss at c = 3 as the second "
+        return False, ("the loss at κ = 1 is right; now pass the loss at κ = 3 as the second "
                        "argument")
-    v3 = _number(loss_c3, "the loss at c = 3")
+    v3 = _number(loss_c3, "the loss at κ = 3")
     if digits_close(v3, want3, _DIGITS):
-        return True, ("the loss falls from c = 1 to c = 3: at a positive margin a larger scale "
+        return True, ("the loss falls from κ = 1 to κ = 3: at a positive margin a larger scale "
                       "hugs the hinge, which is 0 there.")
     hint = matching_hint([v3], {
-        "the slider shows ℓ(cz, 1)/c: divide the loss at scale 3 by c":
+        "the slider shows ℓ(κz, 1)/κ: divide the loss at scale 3 by κ":
             [_scaled_loss(3.0, divide=False)],
-        "the scale multiplies the logits: compute the loss at c·z": [want1],
+        "the scale multiplies the logits: compute the loss at κ·z": [want1],
         "use the natural logarithm (the loss is in nats)": [want3 / math.log(10)],
     }, rtol=1e-3)
     if hint:
@@ -322,6 +322,6 @@ def ce_slider(loss_c1, loss_c3=None):
     if any(digits_close(v3, _scaled_loss(3.0, target=k), _DIGITS) for k in range(1, 4)):
         return False, "the target is class 1, the one whose logit is the margin m (index 0)"
     if close(v3, want3, rtol=1e-2):
-        return False, f"the loss at c = 3 is close, but not to {_DIGITS} significant digits"
-    return False, ("the loss at c = 3 does not match: scale the logits (2, 0, −1, −2) by 3, then "
+        return False, f"the loss at κ = 3 is close, but not to {_DIGITS} significant digits"
+    return False, ("the loss at κ = 3 does not match: scale the logits (2, 0, −1, −2) by 3, then "
                    "divide the loss by 3")
