@@ -8,7 +8,8 @@ cross-entropy ``mean(logsumexp(z) - z[label])``) and PyTorch (``torch.softmax``,
 thread, on the same memory).  The implementations are timed in turn, one call
 each, `reps` rounds after a warm-up; the ratio uses the minimum.  Each run is a
 fresh process, with the default allocator and with a heap that keeps its pages
-(see ``ALLOCATORS``).  Goal: smoothmax within 1.5x of SciPy (steady heap).
+(see ``ALLOCATORS``).  Goal (issue 14: readability first): smoothmax within 3x of
+SciPy at 10**6 elements (steady heap).
 
 Accuracy: the hard rows of the library's accuracy tests
 (``lib/tests/_reference.hard_inputs``, the seed of the ``hard_rows`` fixture),
@@ -17,9 +18,10 @@ each result compared in ulp with the 50-digit mpmath references of
 label of each row, against ``-log_softmax(z)[label]``.  As in
 ``lib/tests/test_accuracy.py``, ``logsumexp`` rows with inherent cancellation
 (``max(z) < 0``, result near 0) are left out.  Worst errors are kept per input
-class (``gauss scale=30``, ``near-ties``, ...).  Goal: smoothmax at least as
-accurate as SciPy everywhere, i.e. in each input class its worst error is no
-larger than SciPy's (errors below 1 ulp count as equal: both are faithful).
+class (``gauss scale=30``, ``near-ties``, ...).  Goals (``ACCURACY_GOAL_ULP``):
+softmax <= 4 ulp, log_softmax and cross_entropy <= 1.5 ulp, logsumexp no worse
+than SciPy's worst; input classes where smoothmax is worse than SciPy are
+reported (errors below 1 ulp count as equal: both are faithful).
 """
 
 from __future__ import annotations
@@ -29,7 +31,9 @@ import time
 
 import numpy as np
 
-SPEED_GOAL_RATIO = 1.5
+SPEED_GOAL_RATIO = 3.0
+# worst error over the hard rows, in ulp; None: no worse than SciPy's worst
+ACCURACY_GOAL_ULP = {"softmax": 4.0, "log_softmax": 1.5, "cross_entropy": 1.5, "logsumexp": None}
 FAITHFUL_ULP = 1.0
 HARD_ROWS_SEED = 20210401  # lib/tests/conftest.py::hard_rows
 
@@ -206,8 +210,10 @@ def accuracy(tree, n_rows: int = 256) -> dict:
             "worst_by_class": {i: {c: {"ulp": e, "row": lab} for c, (e, lab) in t.items()}
                                for i, t in by_impl.items()},
             "classes_worse_than_scipy": worse,
-            "met": not worse,
         }
         m = out["functions"][func]["max_ulp"]
+        goal = ACCURACY_GOAL_ULP.get(func)
+        out["functions"][func]["goal_ulp"] = goal
+        out["functions"][func]["met"] = m["smoothmax"] <= (m["scipy"] if goal is None else goal)
         print(f"  {func:13s} max ulp: " + ", ".join(f"{k} {v:.3g}" for k, v in m.items()), flush=True)
     return out
