@@ -112,7 +112,7 @@ WRONG = [
     (check.cov_grad_loop, _grad_inclusive, "includes the current step"),
     (check.cov_grad_loop, lambda A: np.ones_like(A), "includes the current step"),
     (check.cov_grad_loop, _grad_direct_only, "only the direct term"),
-    (check.cov_grad_loop, _grad_s_from_t, "s > t only"),
+    (check.cov_grad_loop, _grad_s_from_t, "t' > t only"),
     (check.cov_grad_loop, _grad_wrong_axis, "source positions"),
     (check.cov_grad_loop, _grad_later_wrong_axis, "source positions"),
     (check.cov_grad_loop, lambda A: -smoothmax.coverage_loss_grad(A), "sign"),

@@ -117,8 +117,8 @@ def _typical_mistakes(A):
         (inclusive, (A < C_incl).astype(float) + _later((C_incl < A).astype(float))),
         (inclusive, (A <= C_incl).astype(float) + _later((C_incl <= A).astype(float))),
         ("that is only the direct term [a_i^t < c_i^t]: row t also enters every later coverage "
-         "vector c^s, s > t", direct),
-        ("the indirect term sums over the later steps s > t only, not s = t", direct + _later(via) + via),
+         "vector c^{t'}, t' > t", direct),
+        ("the indirect term sums over the later steps t' > t only, not t' = t", direct + _later(via) + via),
         ("the indicators are reversed: min(a, c) moves with a where a is the smaller one",
          via + _later(direct)),
         ("the sign is flipped: this is the gradient of minus the loss", -(direct + _later(via))),
@@ -172,4 +172,4 @@ def cov_grad_loop(grad):
                         return False, hint
             return False, message
     return True, ("agrees with smoothmax.coverage_loss_grad: [a_i^t < c_i^t] directly, plus "
-                  "[c_i^s < a_i^s] for every later step s > t.")
+                  "[c_i^{t'} < a_i^{t'}] for every later step t' > t.")
