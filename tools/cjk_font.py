@@ -37,7 +37,10 @@ CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
 
 def book_texts():
     """The text of every source that reaches a page."""
-    for name in ["intro.md", "glossary.md", "bibliography.md", "_toc.yml", "_config.yml", "references.bib"]:
+    for path in sorted(ROOT.glob("*.md")):          # intro, glossary, sources, bibliography, ...
+        if path.name not in ("README.md", "ERRATA.md"):
+            yield path.read_text(encoding="utf-8")
+    for name in ["_toc.yml", "_config.yml", "references.bib"]:
         yield (ROOT / name).read_text(encoding="utf-8")
     for path in sorted((ROOT / "chapters").glob("*.ipynb")):
         for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:

@@ -107,7 +107,10 @@ def student_edition(src: Path, dest: Path) -> list[tuple[Path, int]]:
         student, removed = strip_solutions(nb, path.name)
         note = {"cell_type": "markdown", "id": "student-note", "metadata": {},
                 "source": _lines(NOTE.format(n=int(path.name[:2])))}
-        student["cells"].insert(1, note)  # after the title cell
+        # after the title cell (which follows the hidden setup cell, when there is one)
+        title = next((i for i, c in enumerate(student["cells"])
+                      if c["cell_type"] == "markdown" and "".join(c["source"]).lstrip().startswith(("(", "#"))), 0)
+        student["cells"].insert(title + 1, note)
         target = dest / path.name
         target.write_text(json.dumps(student, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
         written.append((target, removed))
