@@ -108,7 +108,9 @@ def test_the_edition_keeps_everything_but_the_solutions(path, edition):
     exercises = _labels(full_text, "exercise")
     assert exercises and _labels(student_text, "exercise") == exercises
     assert "{solution-start}" not in student_text and "{solution-end}" not in student_text
-    assert student["cells"][1]["id"] == "student-note" and "Student edition" in student_text
+    # the note directly follows the title (after the hidden setup cell)
+    title = next(i for i, c in enumerate(student["cells"]) if c["cell_type"] == "markdown")
+    assert student["cells"][title + 1]["id"] == "student-note" and "Student edition" in student_text
     for cell in student["cells"]:
         if cell["cell_type"] == "code":
             assert cell["outputs"] == [] and cell["execution_count"] is None
