@@ -40,11 +40,39 @@ def test_toc_lists_every_chapter_and_nothing_else():
     assert listed == on_disk
 
 
+# Appended to each chapter when it runs in a fresh kernel: a live slider moves
+# continuously, so `plot` must draw values between the grid points too.
+LIVE_PROBE = r"""
+import gc as _gc, numbers as _numbers
+from smoothmax.widgets import Slider as _Slider
+_drawn = []
+for _s in [o for o in _gc.get_objects() if isinstance(o, _Slider)]:
+    for _p in _s.params:
+        _grid = sorted(_p._values) if all(isinstance(v, _numbers.Real) and not isinstance(v, bool)
+                                          for v in _p._values) else []
+        _ints = all(isinstance(v, _numbers.Integral) for v in _grid)
+        for _a, _b in zip(_grid, _grid[1:]):
+            _mid = (_a + _b) // 2 if _ints else (_a + _b) / 2
+            if _mid in (_a, _b):
+                continue
+            _png = _s.live_frame(**{**_s.initial, _p.name: _mid})
+            assert _png.startswith(b"\x89PNG"), (_p.name, _mid)
+            _drawn.append((_p.name, _mid))
+print("live slider values between grid points drawn:", len(_drawn))
+"""
+
+
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.name)
 def test_runs_in_a_fresh_kernel(path, tmp_path):
-    """Run as a reader would after `make lab`: fresh kernel, top to bottom."""
+    """Run as a reader would after `make lab`: fresh kernel, top to bottom; then move
+    every slider to values between its grid points, as a live slider does."""
+    import nbformat
+
     work = tmp_path / "chapters"
     shutil.copytree(path.parent, work)
+    nb = nbformat.read(work / path.name, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(LIVE_PROBE))
+    nbformat.write(nb, work / path.name)
     stderr = run_in_fresh_kernel(work / path.name)
     assert not stderr, f"cells wrote to stderr: {stderr}"
 
