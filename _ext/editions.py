@@ -1,0 +1,123 @@
+"""The Chinese edition (中文版): what Sphinx's gettext i18n needs from this book.
+
+The Chinese pages are built from the same notebooks with ``language: zh_CN``
+and the catalogs in ``locales/zh_CN/LC_MESSAGES`` (``tools/i18n.py``; README,
+"The Chinese edition").  Three things the stock machinery does not do here:
+
+* Outputs and display math stay single-source.  Every text node inside a cell
+  output (a results table a hidden cell prints) and every display formula is
+  marked ``translatable = False`` before the Locale transform and the gettext
+  builder see it, so neither lands in the catalogs: the numbers come from the
+  executed notebook in both editions and a formula the English build checks
+  (``tests/test_equations.py``) is the formula the Chinese page shows.
+* Glue in a translation.  Sphinx parses each translated paragraph as a new
+  small document (``sphinx.transforms.i18n.publish_msgstr``); for a notebook
+  MyST-NB parses it as plain MyST, after the notebook's renderer was removed
+  from the page, so ``{glue:text}`key``` finds no data (myst-nb 1.4.0,
+  ``myst_nb/ext/glue/utils.py``: "No key ... found in glue data").  The
+  renderer of the notebook being read is remembered and lent to those small
+  documents; nothing else changes.  ``tests/test_i18n.py`` checks that every
+  glued number of an English page is on its Chinese page.
+* Page-by-page links.  Every page links to the same page of the other edition
+  (a button in the article header and ``<link rel="alternate" hreflang>``).
+  The English site is ``_build/html``, the Chinese one ``_build/html/zh``.
+"""
+
+from __future__ import annotations
+
+from docutils import nodes
+from sphinx.transforms import SphinxTransform
+
+ZH = "zh_CN"
+LANG_TAG = {"en": "en", ZH: "zh-CN"}
+
+
+class SingleSource(SphinxTransform):
+    """Cell outputs and display math are not translated (priority before Locale's 20)."""
+
+    default_priority = 5
+
+    def apply(self, **kwargs):
+        for container in self.document.findall(nodes.container):
+            if "cell_output" in container.get("classes", []):
+                for node in container.findall(nodes.TextElement):
+                    node["translatable"] = False
+        for node in self.document.findall(nodes.math_block):
+            node["translatable"] = False
+
+
+# --- glue in translated paragraphs -------------------------------------------------------
+_current = {"renderer": None}
+
+
+def _patch_glue():
+    import myst_nb.ext.glue.directives as glue_directives
+    import myst_nb.ext.glue.roles as glue_roles
+    import myst_nb.sphinx_ as nb_sphinx
+    from myst_nb.ext.glue import utils as glue_utils
+
+    if getattr(glue_utils, "_smx_patched", False):
+        return
+    original_load = nb_sphinx.load_renderer
+    original_retrieve = glue_utils.retrieve_glue_data
+
+    def load_renderer(name):
+        cls = original_load(name)
+
+        def make(*args, **kwargs):
+            renderer = cls(*args, **kwargs)
+            _current["renderer"] = renderer
+            return renderer
+
+        return make
+
+    def retrieve_glue_data(document, key):
+        source = document.get("source") or ""
+        renderer = _current["renderer"]
+        if "nb_renderer" not in document and "<translated>" in source and renderer is not None:
+            document.attributes["nb_renderer"] = renderer
+            try:
+                return original_retrieve(document, key)
+            finally:
+                document.attributes.pop("nb_renderer")
+        return original_retrieve(document, key)
+
+    nb_sphinx.load_renderer = load_renderer
+    for module in (glue_utils, glue_roles, glue_directives):
+        module.retrieve_glue_data = retrieve_glue_data
+    glue_utils._smx_patched = True
+
+
+# --- links between the editions ----------------------------------------------------------
+def other_edition(language: str, pagename: str) -> tuple[str, str, str]:
+    """(href relative to the page, its hreflang, the link text) of the page in the other edition."""
+    up = "../" * pagename.count("/")
+    if language == ZH:
+        return f"{up}../{pagename}.html", "en", "English"
+    return f"{up}zh/{pagename}.html", "zh-CN", "中文"
+
+
+def page_context(app, pagename, templatename, context, doctree):
+    if app.builder.name != "html":
+        return
+    language = app.config.language or "en"
+    href, hreflang, text = other_edition(language, pagename)
+    context["smx_other_edition"] = {"href": href, "hreflang": hreflang, "text": text}
+    context["metatags"] = context.get("metatags", "") + (
+        f'\n    <link rel="alternate" hreflang="{hreflang}" href="{href}" />'
+    )
+
+
+def add_switch(app, config):
+    options = config.html_theme_options
+    end = list(options.get("article_header_end", ["article-header-buttons.html"]))
+    if "lang-switch.html" not in end:
+        options["article_header_end"] = ["lang-switch.html", *end]
+
+
+def setup(app):
+    _patch_glue()
+    app.add_transform(SingleSource)
+    app.connect("config-inited", add_switch)
+    app.connect("html-page-context", page_context)
+    return {"parallel_read_safe": False, "parallel_write_safe": True}
