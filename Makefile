@@ -13,14 +13,15 @@ export IPYTHONDIR := $(CURDIR)/_ext/ipython
 
 .PHONY: help book test test-lib test-book lab serve student bench clean browser install install-dev
 .PHONY: assignments grades
-.PHONY: dist pdf
+.PHONY: dist pdf translations
 
 # The library's version (one place: lib/smoothmax/__init__.py) and the wheel the site ships.
 VERSION := $(shell sed -n 's/^__version__ = "\(.*\)"/\1/p' lib/smoothmax/__init__.py)
 WHEEL := dist/smoothmax-$(VERSION)-py3-none-any.whl
 
 help:
-	@echo "make book   build the static HTML book into _build/html (creates .venv)"
+	@echo "make book   build the static HTML book into _build/html, its Chinese edition into _build/html/zh (creates .venv)"
+	@echo "make translations  update the Chinese edition's catalogs (locales/zh_CN) from the English text"
 	@echo "make test   run every test: library, notebooks, built pages in Chromium, live widgets in JupyterLab"
 	@echo "make lab    open the chapters in JupyterLab"
 	@echo "make serve  serve _build/html on http://127.0.0.1:8000"
@@ -52,13 +53,20 @@ install-dev: $(VENV)/.installed-dev
 # _build/.jupyter_cache, so a rebuild with nothing changed is fast.
 book: $(VENV)/.installed _build/.lib-stamp $(WHEEL)
 	SMOOTHMAX_STATIC_FRAMES=1 $(BIN)/jupyter-book build . $(JB_FLAGS)
+	SMOOTHMAX_STATIC_FRAMES=1 $(BIN)/python tools/i18n.py build
+
+# The Chinese edition's catalogs: extract the English messages and merge them into
+# locales/zh_CN (new ones untranslated, changed ones fuzzy); then translate (README).
+translations: $(VENV)/.installed
+	SMOOTHMAX_STATIC_FRAMES=1 $(BIN)/python tools/i18n.py update
+	$(BIN)/python tools/i18n.py check || true
 
 # jupyter-cache keys on the notebooks' content only, and Sphinx re-reads only
 # changed sources; outputs (figures, slider frames, numbers) also depend on
 # smoothmax, so a change there drops both and every notebook runs again.
 LIB_SOURCES := $(shell find lib/smoothmax -name '*.py' 2>/dev/null)
 _build/.lib-stamp: $(LIB_SOURCES)
-	rm -rf _build/.jupyter_cache _build/.doctrees
+	rm -rf _build/.jupyter_cache _build/.doctrees _build/zh
 	mkdir -p _build && touch $@
 
 # A headless Chromium for the browser tests: Debian's package when root,

@@ -18,6 +18,9 @@ and the catalogs in ``locales/zh_CN/LC_MESSAGES`` (``tools/i18n.py``; README,
   renderer of the notebook being read is remembered and lent to those small
   documents; nothing else changes.  ``tests/test_i18n.py`` checks that every
   glued number of an English page is on its Chinese page.
+* The font.  The Chinese pages load ``_static/smx-cjk-zh.css`` (a subset of Noto Sans CJK SC
+  with every character of the translations, ``tools/cjk_font.py``) instead of the English
+  pages' small one.
 * Page-by-page links.  Every page links to the same page of the other edition
   (a button in the article header and ``<link rel="alternate" hreflang>``).
   The English site is ``_build/html``, the Chinese one ``_build/html/zh``.
@@ -109,6 +112,9 @@ def page_context(app, pagename, templatename, context, doctree):
 
 
 def add_switch(app, config):
+    if config.language == ZH:  # the Chinese edition's font subset holds all its characters
+        config.html_css_files = [
+            "smx-cjk-zh.css" if css == "smx-cjk.css" else css for css in config.html_css_files]
     options = config.html_theme_options
     end = list(options.get("article_header_end", ["article-header-buttons.html"]))
     if "lang-switch.html" not in end:

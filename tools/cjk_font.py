@@ -8,7 +8,9 @@ browser) would see empty boxes, and the book loads nothing from the network.
 This script collects every CJK character of the book's sources, cuts those
 glyphs out of Noto Sans CJK SC (SIL Open Font License) and writes
 
-* ``_static/fonts/smx-cjk.woff``: the subset (tens of kilobytes), and
+* ``_static/fonts/smx-cjk.woff``: the subset for the English pages (tens of kilobytes),
+* ``_static/fonts/smx-cjk-zh.woff``: the Chinese edition's subset, every character of the
+  translations (locales/) and of the Chinese user interface of Sphinx and the themes, and
 * ``_static/fonts/OFL.txt``: the font's licence, which must travel with it.
 
 ``_static/smx-cjk.css`` puts the font first in the theme's font stack with a
@@ -29,6 +31,15 @@ NOTO = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
 NOTO_LICENSE = Path("/usr/share/doc/fonts-noto-cjk/copyright")
 FAMILY = "Noto Sans CJK SC"
 OUT = ROOT / "_static" / "fonts" / "smx-cjk.woff"
+# The Chinese edition's font (_static/smx-cjk-zh.css; _ext/editions.py swaps the CSS in).
+OUT_ZH = ROOT / "_static" / "fonts" / "smx-cjk-zh.woff"
+SITE_PACKAGES = Path(sys.prefix) / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}" / "site-packages"
+# Chinese the builders and themes write on a zh_CN page (their own message catalogs).
+UI_CATALOGS = [
+    "sphinx/locale/zh_CN/LC_MESSAGES/sphinx.po",
+    "pydata_sphinx_theme/locale/zh/LC_MESSAGES/sphinx.po",
+    "sphinx_book_theme/theme/sphinx_book_theme/static/locales/zh_CN/LC_MESSAGES/booktheme.po",
+]
 
 # CJK punctuation, ideographs (incl. extension A) and full-width forms; the
 # same ranges as the @font-face unicode-range in _static/smx-cjk.css.
@@ -47,6 +58,19 @@ def book_texts():
             yield "".join(cell["source"])
 
 
+def zh_texts():
+    """The Chinese edition's text: the English sources (their Chinese stays), every translation,
+    and the user-interface strings of Sphinx and the themes."""
+    import polib
+
+    yield from book_texts()
+    catalogs = sorted((ROOT / "locales").rglob("*.po")) + [SITE_PACKAGES / c for c in UI_CATALOGS]
+    for path in catalogs:
+        for entry in polib.pofile(str(path)):
+            yield entry.msgstr
+            yield from entry.msgstr_plural.values()
+
+
 def cjk_characters(texts) -> set[str]:
     return {ch for text in texts for ch in CJK.findall(text)}
 
@@ -62,14 +86,26 @@ def _ofl_text() -> str:
 
 
 def main() -> int:
-    from fontTools import subset
     from fontTools.ttLib import TTCollection
 
     if not NOTO.exists():
         print(f"{NOTO} not found: apt-get install fonts-noto-cjk", file=sys.stderr)
         return 1
-    chars = cjk_characters(book_texts())
     index = next(i for i, f in enumerate(TTCollection(NOTO).fonts) if f["name"].getDebugName(4) == FAMILY)
+    for out, texts in ((OUT, book_texts()), (OUT_ZH, zh_texts())):
+        chars = cjk_characters(texts)
+        write_subset(index, chars, out)
+        print(f"{out.relative_to(ROOT)}: {len(chars)} characters, {out.stat().st_size} bytes")
+    (OUT.parent / "OFL.txt").write_text(
+        "The files smx-cjk.woff and smx-cjk-zh.woff are subsets of Noto Sans CJK SC (Adobe, Google),\n"
+        "made by tools/cjk_font.py. They are distributed under the SIL Open Font License 1.1, below.\n\n"
+        + _ofl_text(), encoding="utf-8")
+    return 0
+
+
+def write_subset(index: int, chars: set[str], out: Path) -> None:
+    from fontTools import subset
+
     options = subset.Options()
     options.flavor = "woff"
     options.font_number = index
@@ -83,14 +119,8 @@ def main() -> int:
     subsetter.subset(font)
     # deterministic output: no modification time in the head table
     font["head"].modified = font["head"].created
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    subset.save_font(font, str(OUT), options)
-    (OUT.parent / "OFL.txt").write_text(
-        "The file smx-cjk.woff is a subset of Noto Sans CJK SC (Adobe, Google), made by\n"
-        "tools/cjk_font.py. It is distributed under the SIL Open Font License 1.1, below.\n\n"
-        + _ofl_text(), encoding="utf-8")
-    print(f"{OUT.relative_to(ROOT)}: {len(chars)} characters, {OUT.stat().st_size} bytes")
-    return 0
+    out.parent.mkdir(parents=True, exist_ok=True)
+    subset.save_font(font, str(out), options)
 
 
 if __name__ == "__main__":
