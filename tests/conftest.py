@@ -75,6 +75,10 @@ def run_in_fresh_kernel(path: Path) -> list[tuple[int, str]]:
 
 
 # -- what to test ---------------------------------------------------------------
+# The Chinese edition's pages are under this folder of the site (tools/i18n.py build).
+ZH_PREFIX = "zh"
+
+
 def html_pages() -> list[str]:
     """Every built page, relative to the HTML root (posix), for parametrization."""
     if not HTML_DIR.is_dir():
@@ -92,16 +96,17 @@ def html_pages() -> list[str]:
 
 
 def chapter_pages() -> list[str]:
-    return [p for p in html_pages() if p.startswith("chapters/")] or [MISSING_BUILD]
+    """Chapter pages of both editions (English chapters/..., Chinese zh/chapters/...)."""
+    return [p for p in html_pages() if is_chapter(p)] or [MISSING_BUILD]
 
 
 def is_chapter(page: str) -> bool:
-    return page.startswith("chapters/")
+    return page.removeprefix(f"{ZH_PREFIX}/").startswith("chapters/")
 
 
 def chapter_source(page: str) -> Path | None:
-    """The notebook or MyST file a chapter page was built from, if any."""
-    stem = Path(page).with_suffix("")
+    """The notebook or MyST file a chapter page (of either edition) was built from, if any."""
+    stem = Path(page.removeprefix(f"{ZH_PREFIX}/")).with_suffix("")
     for ext in (".ipynb", ".md"):
         src = ROOT / stem.with_suffix(ext)
         if src.exists():

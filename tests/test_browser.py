@@ -228,11 +228,15 @@ def test_chapter_page_weight(site, html_dir, context, page_path):
     )
 
 
-def test_chinese_text_uses_the_bundled_font(site, offline_page):
-    """The glossary's 中文 is drawn with the subset font from _static, so it shows
-    on a machine without CJK fonts (and nothing is fetched to draw it)."""
+@pytest.mark.parametrize("page_path, font", [("glossary.html", "smx-cjk.woff"),
+                                              ("zh/chapters/02_cross_entropy.html", "smx-cjk-zh.woff")])
+def test_chinese_text_uses_the_bundled_font(site, offline_page, page_path, font):
+    """The glossary's 中文, and the Chinese edition's, is drawn with the subset font from
+    _static, so it shows on a machine without CJK fonts (and nothing is fetched to draw it)."""
     page, problems = offline_page
-    load(page, _url(site, "glossary.html"))
+    fonts = []
+    page.on("response", lambda r: fonts.append(r.url) if r.request.resource_type == "font" else None)
+    load(page, _url(site, page_path))
     loaded = page.evaluate("""async () => {
         await document.fonts.ready;
         return [...document.fonts].filter(f => f.family.includes('Smooth Max CJK'))
@@ -240,4 +244,5 @@ def test_chinese_text_uses_the_bundled_font(site, offline_page):
     }""")
     assert loaded == ["loaded"], loaded
     assert page.evaluate("document.fonts.check('16px \"Smooth Max CJK\"', '交叉熵')")
+    assert any(url.endswith(f"/fonts/{font}") for url in fonts), fonts
     assert not problems, problems.report()

@@ -146,7 +146,7 @@ def test_strict_build_passes_a_clean_notebook(tmp_path):
 CHAPTER_PAGES = [p for p in PAGES if p.parent.name == "chapters"]
 
 
-@pytest.mark.parametrize("page", CHAPTER_PAGES, ids=lambda p: p.name)
+@pytest.mark.parametrize("page", CHAPTER_PAGES, ids=lambda p: str(p.relative_to(HTML)))
 def test_every_citation_resolves_to_the_chapter_reference_list(page):
     """`myst.footnote` warnings are suppressed (a false alarm for {footcite},
     jupyter-book#1335), so check here that each citation has its entry."""
@@ -169,18 +169,28 @@ def test_bibliography_page_lists_every_entry():
         assert year in page
 
 
-def test_every_chinese_character_on_a_page_is_in_the_bundled_font():
-    """_static/fonts/smx-cjk.woff is a subset; rerun tools/cjk_font.py after adding 中文."""
+@pytest.mark.parametrize("edition, font", [("en", "smx-cjk.woff"), ("zh", "smx-cjk-zh.woff")])
+def test_every_chinese_character_on_a_page_is_in_the_bundled_font(edition, font):
+    """_static/fonts/smx-cjk.woff (English pages) and smx-cjk-zh.woff (the Chinese edition) are
+    subsets; rerun tools/cjk_font.py after adding 中文 or changing a translation."""
     from fontTools.ttLib import TTFont
 
-    cmap = TTFont(ROOT / "_static" / "fonts" / "smx-cjk.woff").getBestCmap()
+    zh = HTML / "zh"
+    pages = [p for p in PAGES if (zh in p.parents) == (edition == "zh")]
+    css = "smx-cjk-zh.css" if edition == "zh" else "smx-cjk.css"
+    cmap = TTFont(ROOT / "_static" / "fonts" / font).getBestCmap()
     cjk = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
-    shown = {ch for page in PAGES for ch in cjk.findall(page.read_text(encoding="utf-8"))}
-    assert len(shown) > 50, "the glossary's Chinese terms are missing from the pages"
+    shown = {ch for page in pages for ch in cjk.findall(page.read_text(encoding="utf-8"))}
+    assert len(shown) > (1000 if edition == "zh" else 50), f"{len(shown)} Chinese characters on the pages"
     missing = sorted(ch for ch in shown if ord(ch) not in cmap)
     assert not missing, f"not in the bundled font: {''.join(missing)}; run tools/cjk_font.py"
-    assert (HTML / "_static" / "fonts" / "smx-cjk.woff").exists()
-    assert (HTML / "_static" / "fonts" / "OFL.txt").exists()
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        if cjk.search(text):
+            assert f"_static/{css}" in text, f"{page} does not load {css}"
+    static = HTML / ("zh/_static" if edition == "zh" else "_static")
+    assert (static / "fonts" / font).exists()
+    assert (static / "fonts" / "OFL.txt").exists()
 
 
 @pytest.mark.parametrize("nb", sorted((ROOT / "chapters").glob("*.ipynb")), ids=lambda p: p.name)

@@ -16,6 +16,10 @@ The English text is the source: edit the notebooks and the .md files, run ``upda
 what is new or fuzzy in the .po files (remove the ``#, fuzzy`` flag when done), run ``check``.
 ``make book`` runs ``build``; ``tests/test_i18n.py`` runs ``check`` and tests the built pages.
 
+Alt texts and slider labels come from the notebooks' outputs, which are not translated: ``update``
+collects them from the English pages (numbers as {0}, {1}, ...: one message per figure, whatever the
+slider shows) into ``figures.po``, and ``build`` puts the translations into the Chinese pages.
+
 What a translation must keep (``check``): every inline formula ``$...$`` verbatim, every glued
 value, equation, citation and cross-reference role verbatim, every code literal verbatim, and
 every ``{term}`` pointing at the same glossary entry (its shown text may be Chinese:
@@ -69,12 +73,97 @@ def _sphinx(builder: str, language: str, outdir: Path) -> int:
         warningiserror=True, keep_going=True)
 
 
+# -- figures: alt texts and slider labels that the notebooks' outputs carry -----------------
+NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?:e[+-]?\d+)?(?![\w])")
+PLACEHOLDER = re.compile(r"\{\d+\}")
+ALT = re.compile(r'(<img\b[^>]*?\balt=")([^"]*)(")')
+LABEL = re.compile(r'(<span class="smx-name">)([^<]*)(</span>)')
+ENGLISH_SITE = ROOT / "_build" / "html"
+
+
+def figure_template(text: str) -> tuple[str, list[str]]:
+    """An alt text with its numbers as {0}, {1}, ... (one message for all frames of a slider)."""
+    numbers = NUMBER.findall(text)
+    counter = iter(range(len(numbers)))
+    template = NUMBER.sub(lambda m: f"{{{next(counter)}}}", text.replace("{", "{{").replace("}", "}}"))
+    return template, numbers
+
+
+def figure_messages(site: Path) -> dict[str, str]:
+    """msgid -> page: the alt text templates and slider labels of every chapter's outputs."""
+    import html as html_lib
+
+    messages = {}
+    for page in sorted((site / "chapters").glob("*.html")):
+        text = page.read_text(encoding="utf-8")
+        for m in ALT.finditer(text):
+            alt = html_lib.unescape(m.group(2))
+            if alt and not alt.startswith("_images"):
+                messages.setdefault(figure_template(alt)[0], page.stem)
+        for m in LABEL.finditer(text):
+            messages.setdefault(html_lib.unescape(m.group(2)), page.stem)
+    return messages
+
+
+def write_figures_pot(site: Path, pot: Path) -> None:
+    import polib
+
+    if not (site / "chapters").is_dir():
+        raise SystemExit(f"{site} has no chapters: run `make book` first (alt texts come from its pages)")
+    catalog = polib.POFile(wrapwidth=0)
+    catalog.metadata = {"Content-Type": "text/plain; charset=UTF-8", "MIME-Version": "1.0",
+                        "Content-Transfer-Encoding": "8bit"}
+    for msgid, page in figure_messages(site).items():
+        catalog.append(polib.POEntry(msgid=msgid, msgstr="", comment=f"chapters/{page}"))
+    catalog.save(str(pot))
+
+
+def localise_figures(site: Path, po_path: Path) -> int:
+    """Alt texts and slider labels of the Chinese pages, from figures.po; returns how many."""
+    import html as html_lib
+
+    import polib
+
+    table = {e.msgid: e.msgstr for e in polib.pofile(str(po_path))
+             if e.msgstr and not e.obsolete and "fuzzy" not in e.flags}
+    done = 0
+
+    def alt(m):
+        nonlocal done
+        template, numbers = figure_template(html_lib.unescape(m.group(2)))
+        if template not in table:
+            return m.group(0)
+        done += 1
+        return m.group(1) + html_lib.escape(table[template].format(*numbers)) + m.group(3)
+
+    def label(m):
+        nonlocal done
+        text = html_lib.unescape(m.group(2))
+        if text not in table:
+            return m.group(0)
+        done += 1
+        return m.group(1) + html_lib.escape(table[text], quote=False) + m.group(3)
+
+    for page in (site / "chapters").glob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        new = LABEL.sub(label, ALT.sub(alt, text))
+        for m in LABEL.finditer(text):  # what screen readers hear: "margin m = 2" (aria-valuetext)
+            english = html_lib.unescape(m.group(2))
+            if english in table:
+                for before in (f'aria-valuetext="{m.group(2)} = ', f'&quot;{m.group(2)} = '):
+                    new = new.replace(before, before.replace(m.group(2), html_lib.escape(table[english])))
+        if new != text:
+            page.write_text(new, encoding="utf-8")
+    return done
+
+
 def update() -> None:
     from sphinx_intl import basic
 
     shutil.rmtree(POT_DIR, ignore_errors=True)
     if _sphinx("gettext", "en", POT_DIR):
         raise SystemExit("the gettext build failed")
+    write_figures_pot(ENGLISH_SITE, POT_DIR / "figures.pot")
     basic.update(str(LOCALES), str(POT_DIR), (LANGUAGE,))
     for po_path in sorted(CATALOGS.rglob("*.po")):
         _fill_untranslatable(po_path)
@@ -87,6 +176,9 @@ def _fill_untranslatable(po_path: Path) -> None:
     po = polib.pofile(str(po_path), wrapwidth=0)
     changed = False
     for entry in po:
+        if "python-format" in entry.flags:  # Babel's guess from "1 % of"; the book has no %-formats
+            entry.flags.remove("python-format")
+            changed = True
         if entry.obsolete or (entry.msgstr and "fuzzy" not in entry.flags):
             continue
         bare = MATH.sub("", ROLE.sub("", CODE.sub("", entry.msgid)))
@@ -112,7 +204,7 @@ def _roles(text: str) -> Counter:
 def markup_problems(msgid: str, msgstr: str) -> list[str]:
     """What a translation lost or added of its message's markup (empty: it keeps all of it)."""
     problems = []
-    checks = [("role", _roles), ("math", lambda t: Counter(MATH.findall(ROLE.sub("", t)))),
+    checks = [("placeholder", lambda t: Counter(PLACEHOLDER.findall(t))), ("role", _roles), ("math", lambda t: Counter(MATH.findall(ROLE.sub("", t)))),
               ("code", lambda t: Counter(CODE.findall(ROLE.sub("", t))))]
     for what, collect in checks:
         source, target = collect(msgid), collect(msgstr)
@@ -185,6 +277,38 @@ def check(paths: list[Path]) -> dict[str, int]:
     return dict(counts)
 
 
+# Words the themes write in English only (sphinx-book-theme 1.3.0 hard-codes them in its templates;
+# Sphinx 7.4.7's zh_CN catalog lacks the permalink titles): attribute values on the Chinese pages.
+UI_ATTRIBUTES = {
+    'aria-label="Main"': 'aria-label="主导航"',
+    'aria-label="Page"': 'aria-label="本页"',
+    'aria-label="Search this book..."': 'aria-label="搜索本书…"',
+    'placeholder="Search this book..."': 'placeholder="搜索本书…"',
+    'title="Toggle primary sidebar"': 'title="显示或隐藏左侧边栏"',
+    'title="Toggle secondary sidebar"': 'title="显示或隐藏右侧目录"',
+    'title="Link to this heading"': 'title="链接到此标题"',
+    'title="Link to this equation"': 'title="链接到此公式"',
+    'title="Link to this definition"': 'title="链接到此定义"',
+    'title="Link to this image"': 'title="链接到此图片"',
+    'title="Link to this table"': 'title="链接到此表格"',
+    'title="Link to this code"': 'title="链接到此代码"',
+}
+
+
+def localise_ui(site: Path) -> int:
+    """Give the Chinese pages the theme words above in Chinese; returns the pages changed."""
+    changed = 0
+    for page in site.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        new = text
+        for english, chinese in UI_ATTRIBUTES.items():
+            new = new.replace(english, chinese)
+        if new != text:
+            page.write_text(new, encoding="utf-8")
+            changed += 1
+    return changed
+
+
 def build() -> int:
     result = _sphinx("html", LANGUAGE, ZH_OUT)
     if result:
@@ -193,6 +317,8 @@ def build() -> int:
     # folder and its pages are copied under the English site.
     shutil.rmtree(ZH_SITE, ignore_errors=True)
     shutil.copytree(ZH_OUT, ZH_SITE)
+    localise_ui(ZH_SITE)
+    localise_figures(ZH_SITE, CATALOGS / "figures.po")
     print(f"Chinese edition: {ZH_SITE.relative_to(ROOT)}")
     return 0
 

@@ -1,0 +1,171 @@
+"""The Chinese edition (中文版): complete catalogs, and pages that match the English ones.
+
+* Catalogs: every message translated, none fuzzy, every translation keeps its message's
+  formulas, roles and code, and shows the book's term for each glossary link
+  (``tools/i18n.py check``); the catalogs hold every message of the current English text.
+* Pages (``make book`` has built both editions): each page has its twin and links to it,
+  ``<html lang>`` is right, the Chinese pages show the English pages' numbers and formulas
+  (single-source), no MyST markup leaks into the text, the text is Chinese, search finds
+  Chinese words.  Offline loading, MathJax, sliders, page weight and axe run on the Chinese
+  pages too (tests/test_browser.py, tests/test_a11y.py: they take every built page).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from conftest import HTML_DIR, ROOT, load
+
+sys.path.insert(0, str(ROOT / "tools"))
+import i18n  # noqa: E402
+
+ZH = HTML_DIR / "zh"
+CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+SKIP = ["script", "style", "pre", "code", "mjx-container"]
+SKIP_CLASSES = ["math", "cell_output", "cell_input", "highlight"]
+
+
+def _pages(root: Path) -> list[str]:
+    skip = {"_static", "_sources", "_images", "_downloads", "zh"}
+    return sorted(p.relative_to(root).as_posix() for p in root.rglob("*.html")
+                  if not set(p.relative_to(root).parts[:-1]) & skip)
+
+
+def _soup(path: Path):
+    from bs4 import BeautifulSoup
+
+    return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+
+
+def _prose(path: Path) -> str:
+    """The article's text without code, formulas, cell outputs and scripts."""
+    soup = _soup(path)
+    article = soup.find("article") or soup.body
+    for tag in article.find_all(SKIP):
+        tag.decompose()
+    for cls in SKIP_CLASSES:
+        for tag in article.find_all(class_=cls):
+            tag.decompose()
+    return article.get_text(" ")
+
+
+# -- catalogs -----------------------------------------------------------------------------
+def test_every_message_is_translated(capsys):
+    counts = i18n.check(sorted(i18n.CATALOGS.rglob("*.po")))
+    report = capsys.readouterr().out
+    assert counts["messages"] > 600, counts
+    bad = {k: counts.get(k, 0) for k in ("untranslated", "fuzzy", "markup")}
+    assert not any(bad.values()), (
+        f"{bad} of {counts['messages']} messages (translate them in locales/zh_CN, see README):\n"
+        + report[-4000:])
+
+
+def test_catalogs_hold_every_message_of_the_english_text(tmp_path):
+    """An English change must reach the catalogs (`make translations`), where it shows up
+    untranslated or fuzzy; a catalog that lacks a current message is out of date."""
+    import polib
+
+    assert i18n._sphinx("gettext", "en", tmp_path / "gettext") == 0
+    missing = []
+    for pot in sorted((tmp_path / "gettext").rglob("*.pot")):
+        name = pot.relative_to(tmp_path / "gettext").with_suffix(".po")
+        po = i18n.CATALOGS / name
+        have = {e.msgid for e in polib.pofile(str(po)) if not e.obsolete} if po.exists() else set()
+        missing += [f"{name}: {e.msgid[:70]!r}" for e in polib.pofile(str(pot)) if e.msgid not in have]
+    assert not missing, (f"{len(missing)} English messages are not in locales/zh_CN "
+                         "(run `make translations`, then translate):\n" + "\n".join(missing[:20]))
+
+
+@pytest.mark.parametrize("msgid, msgstr, damage", [
+    ("Scores $z_j$ and {eq}`eq-softmax`.", "分数 $z_j$ 与 {eq}`eq-softmax`。", None),
+    ("Scores $z_j$.", "分数 $z_i$。", "math"),
+    ("is {glue:text}`a4:.4f` here", "这里是 {glue:text}`a4:.3f`", "role"),
+    ("see {eq}`eq-a`", "见式 (1)", "role"),
+    ("call `softmax(z)`", "调用 softmax(z)", "code"),
+    ("the {term}`Jacobian`", "{term}`雅可比矩阵 <Jacobian>`", None),
+    ("the {term}`Jacobian`", "{term}`雅可比矩阵 <Hessian>`", "role"),
+    ("the {term}`Jacobian`", "{term}`海森矩阵 <Jacobian>`", "term"),
+])
+def test_the_checker_catches_damaged_translations(msgid, msgstr, damage):
+    problems = i18n.markup_problems(msgid, msgstr) + i18n.term_problems(msgstr, i18n.terminology())
+    if damage is None:
+        assert not problems, problems
+    else:
+        assert any(p.startswith(damage) for p in problems), problems
+
+
+# -- pages --------------------------------------------------------------------------------
+def test_every_page_has_a_chinese_twin_and_they_link_to_each_other():
+    english, chinese = _pages(HTML_DIR), _pages(ZH)
+    assert english and english == chinese, (set(english) ^ set(chinese))
+    for name in english:
+        for path, lang, twin in ((HTML_DIR / name, "en", ZH / name), (ZH / name, "zh-CN", HTML_DIR / name)):
+            soup = _soup(path)
+            if soup.html is None:  # index.html: a redirect to the first page, in each edition
+                assert 'url=intro.html"' in str(soup), path
+                continue
+            assert soup.html.get("lang") == lang, f"{path}: <html lang={soup.html.get('lang')}>"
+            switch = soup.select_one("a.smx-lang-switch")
+            assert switch is not None, f"{path}: no link to the other edition"
+            target = (path.parent / switch["href"]).resolve()
+            assert target == twin.resolve(), f"{path}: links to {target}, not {twin}"
+            alternate = soup.select_one('link[rel="alternate"][hreflang]')
+            assert alternate and (path.parent / alternate["href"]).resolve() == twin.resolve()
+
+
+def _chapters():
+    return sorted(p.relative_to(HTML_DIR).as_posix() for p in (HTML_DIR / "chapters").glob("*.html"))
+
+
+@pytest.mark.parametrize("name", _chapters())
+def test_chinese_chapter_shows_the_same_numbers_formulas_and_outputs(name):
+    """Glued numbers, display formulas, cell outputs and the notebook download come from the
+    one executed notebook (translations cannot change them)."""
+    en, zh = _soup(HTML_DIR / name), _soup(ZH / name)
+
+    def texts(soup, selector):
+        return Counter(" ".join(t.get_text().split()) for t in soup.select(selector))
+
+    glued = texts(en, ".pasted-text, .pasted-inline")
+    assert glued, f"{name}: no glued value on the English page"
+    assert texts(zh, ".pasted-text, .pasted-inline") == glued
+    assert texts(zh, "div.math") == texts(en, "div.math")
+    assert texts(zh, ".cell_output") == texts(en, ".cell_output")
+    inline_en = Counter(t.get_text() for t in en.select("span.math"))
+    assert Counter(t.get_text() for t in zh.select("span.math")) == inline_en
+    downloads = [a["href"] for a in zh.select("a[href$='.ipynb']")]
+    assert downloads and all((ZH / name).parent.joinpath(h).resolve().is_file() for h in downloads)
+
+
+@pytest.mark.parametrize("name", _pages(ZH))
+def test_chinese_page_is_chinese_and_has_no_raw_markup(name):
+    text = _prose(ZH / name)
+    leaks = re.findall(r"\{(?:term|glue|eq|numref|ref|footcite|cite|doc)[:}]|`|\*\*|(?<!\w)\*(?!\s)|\$", text)
+    assert not leaks, f"{name}: MyST markup in the text: {leaks[:10]}"
+    if name in ("genindex.html", "search.html", "bibliography.html", "prf-prf.html"):
+        return
+    chinese = len(CJK.findall(text))
+    latin = len(re.findall(r"[A-Za-z]", text))
+    assert chinese > latin, f"{name}: {chinese} Chinese characters against {latin} Latin letters"
+
+
+@pytest.mark.browser
+def test_chinese_search_finds_chinese_words(site, offline_page):
+    """Sphinx's Chinese search splits the text into words with jieba (requirements.txt)."""
+    import json
+
+    text = (ZH / "searchindex.js").read_text(encoding="utf-8")
+    terms = json.loads(text[text.index("(") + 1:text.rindex(")")])["terms"]
+    for word in ("交叉熵", "标签平滑", "温度"):
+        assert word in terms, f"{word} is not a word of the Chinese search index"
+    page, problems = offline_page
+    load(page, f"{site}/zh/search.html?q=交叉熵")
+    results = page.locator("#search-results li a")
+    results.first.wait_for(timeout=30_000)
+    hrefs = [results.nth(i).get_attribute("href") for i in range(results.count())]
+    assert any("02_cross_entropy" in h for h in hrefs), hrefs
+    assert not problems, problems.report()
