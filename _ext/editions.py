@@ -21,12 +21,16 @@ and the catalogs in ``locales/zh_CN/LC_MESSAGES`` (``tools/i18n.py``; README,
 * The font.  The Chinese pages load ``_static/smx-cjk-zh.css`` (a subset of Noto Sans CJK SC
   with every character of the translations, ``tools/cjk_font.py``) instead of the English
   pages' small one.
+* Search.  Sphinx's Chinese search splits words with jieba; a user dictionary made from
+  ``locales/zh_CN/terms.tsv`` keeps the book's terms (交叉熵, 标签平滑, ...) whole.
 * Page-by-page links.  Every page links to the same page of the other edition
   (a button in the article header and ``<link rel="alternate" hreflang>``).
   The English site is ``_build/html``, the Chinese one ``_build/html/zh``.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from docutils import nodes
 from sphinx.transforms import SphinxTransform
@@ -111,10 +115,29 @@ def page_context(app, pagename, templatename, context, doctree):
     )
 
 
+def search_dictionary(app, config) -> str:
+    """A jieba user dictionary of the book's Chinese terms (locales/zh_CN/terms.tsv), so that
+    search indexes 交叉熵 as a word and not only 交叉 + 熵 (sphinx/search/zh.py loads it)."""
+    words = []
+    table = Path(app.confdir) / "locales" / ZH / "terms.tsv"
+    for line in table.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            _english, chinese, *others = line.split("\t")
+            words += [chinese, *(others[0].split("|") if others else [])]
+    path = Path(app.outdir).parent / "jieba-terms.txt"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(f"{w} 100000\n" for w in dict.fromkeys(words)
+                            if any("\u4e00" <= c <= "\u9fff" for c in w) and " " not in w),
+                    encoding="utf-8")
+    return str(path)
+
+
 def add_switch(app, config):
     if config.language == ZH:  # the Chinese edition's font subset holds all its characters
         config.html_css_files = [
             "smx-cjk-zh.css" if css == "smx-cjk.css" else css for css in config.html_css_files]
+        config.html_search_options = {**(config.html_search_options or {}),
+                                      "dict": search_dictionary(app, config)}
     options = config.html_theme_options
     end = list(options.get("article_header_end", ["article-header-buttons.html"]))
     if "lang-switch.html" not in end:
