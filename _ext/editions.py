@@ -9,7 +9,8 @@ and the catalogs in ``locales/zh_CN/LC_MESSAGES`` (``tools/i18n.py``; README,
   marked ``translatable = False`` before the Locale transform and the gettext
   builder see it, so neither lands in the catalogs: the numbers come from the
   executed notebook in both editions and a formula the English build checks
-  (``tests/test_equations.py``) is the formula the Chinese page shows.
+  (``tests/test_equations.py``) is the formula the Chinese page shows.  (Tables in a
+  directive, which MyST leaves without a source line, are made translatable here.)
 * Glue in a translation.  Sphinx parses each translated paragraph as a new
   small document (``sphinx.transforms.i18n.publish_msgstr``); for a notebook
   MyST-NB parses it as plain MyST, after the notebook's renderer was removed
@@ -51,6 +52,21 @@ class SingleSource(SphinxTransform):
                     node["translatable"] = False
         for node in self.document.findall(nodes.math_block):
             node["translatable"] = False
+        # Tables inside a directive's content (the admonitions of sources.md) come out of MyST
+        # without a source, which Sphinx takes for text it generated itself and never translates.
+        for table in self.document.findall(nodes.table):
+            origin = next((a for a in _ancestors(table) if a.source), None)
+            if origin is None:
+                continue
+            for node in table.findall(nodes.TextElement):
+                if not node.source:
+                    node.source, node.line = origin.source, origin.line
+
+
+def _ancestors(node):
+    while node is not None:
+        yield node
+        node = node.parent
 
 
 # --- glue in translated paragraphs -------------------------------------------------------
