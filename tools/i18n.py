@@ -70,7 +70,7 @@ def _sphinx(builder: str, language: str, outdir: Path) -> int:
         confoverrides={"language": language, "external_toc_path": str(ROOT / "_toc.yml"),
                        "latex_individualpages": False, "nitpicky": True},
         doctreedir=str(outdir.parent / f".doctrees-{builder}-{language}"), builder=builder,
-        warningiserror=True, keep_going=True)
+        warningiserror=True, keep_going=True, freshenv=builder == "gettext")
 
 
 # -- figures: alt texts and slider labels that the notebooks' outputs carry -----------------
