@@ -149,9 +149,15 @@ def search_dictionary(app, config) -> str:
 
 
 def add_switch(app, config):
-    if config.language == ZH:  # the Chinese edition's font subset holds all its characters
-        config.html_css_files = [
-            "smx-cjk-zh.css" if css == "smx-cjk.css" else css for css in config.html_css_files]
+    # One font per edition: the Chinese edition's subset holds all its characters.  Jupyter Book
+    # adds every CSS file of _static to html_css_files, so the other edition's is dropped here.
+    zh = config.language == ZH
+    keep, drop = ("smx-cjk-zh.css", "smx-cjk.css") if zh else ("smx-cjk.css", "smx-cjk-zh.css")
+    names = [css if isinstance(css, str) else css[0] for css in config.html_css_files]
+    config.html_css_files = [css for css, name in zip(config.html_css_files, names) if name != drop]
+    if keep not in names:
+        config.html_css_files.append(keep)
+    if zh:
         config.html_search_options = {**(config.html_search_options or {}),
                                       "dict": search_dictionary(app, config)}
     options = config.html_theme_options

@@ -188,6 +188,8 @@ def test_every_chinese_character_on_a_page_is_in_the_bundled_font(edition, font)
         text = page.read_text(encoding="utf-8")
         if cjk.search(text):
             assert f"_static/{css}" in text, f"{page} does not load {css}"
+        other = "smx-cjk.css" if edition == "zh" else "smx-cjk-zh.css"
+        assert f"_static/{other}" not in text, f"{page} loads the other edition's font {other}"
     static = HTML / ("zh/_static" if edition == "zh" else "_static")
     assert (static / "fonts" / font).exists()
     assert (static / "fonts" / "OFL.txt").exists()
