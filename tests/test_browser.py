@@ -6,8 +6,8 @@
 * Static sliders: the keyboard moves them, the shown frame, the ``<output>``
   and ``aria-valuetext`` follow, the slider has an accessible name and every
   frame has alt text.
-* No chapter page (HTML, data-URI images included, plus the images it loads)
-  weighs 2 MB or more.
+* No chapter page of either edition (HTML, data-URI images included, plus the
+  images and fonts it loads) weighs 2 MB or more.
 """
 
 from __future__ import annotations
@@ -206,25 +206,30 @@ def test_static_sliders_follow_the_keyboard(site, offline_page, page_path):
 
 @pytest.mark.parametrize("page_path", chapter_pages())
 def test_chapter_page_weight(site, html_dir, context, page_path):
-    """HTML (data-URI frames included) plus every image it loads: under 2 MB."""
+    """HTML (data-URI frames included) plus every image and font it loads (the CJK subset and
+    MathJax's fonts): under 2 MB."""
     page = context.new_page()
-    images: dict[str, int] = {}
+    loaded: dict[str, dict[str, int]] = {"image": {}, "font": {}}
 
     def on_response(resp):
-        if resp.request.resource_type == "image" and not resp.url.startswith("data:"):
+        kind = resp.request.resource_type
+        if kind in loaded and not resp.url.startswith("data:"):
             try:
-                images[resp.url] = len(resp.body())
+                loaded[kind][resp.url] = len(resp.body())
             except Exception:  # noqa: BLE001 - e.g. a redirect has no body
                 pass
 
     page.on("response", on_response)
     load(page, _url(site, page_path))
+    wait_for_mathjax(page)
+    page.wait_for_load_state("networkidle")  # MathJax fonts
     html_bytes = (html_dir / page_path).stat().st_size
-    total = html_bytes + sum(images.values())
+    images, fonts = sum(loaded["image"].values()), sum(loaded["font"].values())
+    total = html_bytes + images + fonts
     assert total < MAX_PAGE_BYTES, (
         f"{page_path} weighs {total / 1e6:.2f} MB (HTML {html_bytes / 1e6:.2f} MB, "
-        f"{len(images)} images {sum(images.values()) / 1e6:.2f} MB); the limit is 2 MB: "
-        "use fewer slider values or a lower dpi"
+        f"{len(loaded['image'])} images {images / 1e6:.2f} MB, {len(loaded['font'])} fonts "
+        f"{fonts / 1e6:.2f} MB); the limit is 2 MB: use fewer slider values or a lower dpi"
     )
 
 
