@@ -19,27 +19,22 @@ by default, unlike SciPy's ``axis=None``) and in float64:
 import numpy as np
 
 from ._validation import (
-    _as_float_array,
-    _check_broadcast,
-    _check_logits,
-    _positive_finite_scalar,
-    _reject_all_masked,
-    _reject_nonfinite,
+    _as_float_array, _check_broadcast, _normalize_axis, _positive_finite_scalar,
+    _reject_all_masked, _reject_nonfinite, _reject_nonfinite_above, _require_ndim,
 )
 
 __all__ = ["logsumexp", "softmax", "log_softmax", "softmax_jacobian", "softmax_jvp"]
 
 
 def _shift_by(x, m):
-    """Knuth's TwoSum of ``x`` and ``-m``: ``x - m = d + e`` exactly, ``d =
-    fl(x - m)``; written in place (three temporaries instead of six), the
-    third (`bp`) returned as scratch."""
-    d = np.subtract(x, m)
-    bp = np.subtract(d, x)                    # b' = s - a
+    """Knuth's TwoSum of ``a = -m`` and ``b = x``: ``x - m = d + e`` exactly,
+    ``d = fl(x - m)``; in place (3 arrays, not 6), `bp` returned as scratch."""
+    d = np.subtract(x, m)                     # s = a + b
+    bp = np.add(d, m)                         # b' = s - a
     e = np.subtract(d, bp)                    # a' = s - b'
-    np.subtract(x, e, out=e)                  # a - a'
-    bp += m                                   # -(b - b'), with b = -m
-    e -= bp
+    np.subtract(-m, e, out=e)                 # a - a'
+    np.subtract(x, bp, out=bp)                # b - b'
+    e += bp
     return d, e, bp
 
 
@@ -56,27 +51,32 @@ def _two_prod(a, b):
     return p, ((a_hi * b_hi - p) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo
 
 
-def _shifted_exp(z, axis, T):
+def _shifted_exp(z, axis, T, keep=False):
     """Validate `z`, then steps 1-3 of the module docstring along `axis`.
 
     `z` is first made C-contiguous with `axis` last (a view when it already
     is), so that ``np.sum`` is pairwise along the classes and the bits of a
     row do not depend on memory layout or on the other rows; the arrays
     returned have that layout (move `axis` back with ``np.moveaxis``).
-    Returns ``(ax, m, idx, d, e, t, r)``: `axis` as an int, the maximum ``m`` at ``idx`` (keepdims),
-    ``(x - m) / T = d + e`` (``d <= 0``, ``d = e = 0`` at ``idx``), ``t =
-    exp(d) * (1 + e)`` with ``t = 0`` at ``idx``, and ``r = np.sum(t)``
-    (keepdims).  Call inside ``np.errstate(over=..., under=..., invalid=...)``.
+    Returns ``(ax, m, idx, d, e, t, r)``: `axis` as an int, the maximum ``m``
+    at ``idx`` (keepdims), ``(x - m) / T = d + e`` (``d <= 0``, ``d = e = 0``
+    at ``idx``), ``t = exp(d) * (1 + e)`` with ``t = 0`` at ``idx``, and ``r =
+    np.sum(t)`` (keepdims); unless `keep`, `t` is written over `d` and ``t e``
+    over `e`.  Call inside ``np.errstate(over=..., under=..., invalid=...)``.
     """
-    x, ax, lo, hi = _check_logits(z, "z", axis)
+    x = _as_float_array(z, "z")
+    _require_ndim(x, "z")
+    ax = _normalize_axis(axis, x.ndim)
+    if x.shape[ax] == 0:
+        raise ValueError(f"z is empty along its class axis (shape {x.shape}, axis {ax})")
     x = np.ascontiguousarray(np.moveaxis(x, ax, -1))
-    if T >= 2.0:                              # z - m may overflow, (z - m)/T not:
-        flo = np.min(x, initial=np.inf, where=x > -np.inf) if lo == -np.inf else lo
-        if hi - flo == np.inf:                # halve both (exact)
-            x, T = x * 0.5, T * 0.5
     idx = np.argmax(x, axis=-1, keepdims=True)
     m = np.take_along_axis(x, idx, axis=-1)
+    _reject_nonfinite_above(m, "z")           # a row with NaN or +inf has it as maximum
     _reject_all_masked(m, "z", ax)
+    if T >= 2.0:                              # z - m may overflow, (z - m)/T not:
+        if np.max(m, initial=-np.inf) - np.min(x, initial=np.inf, where=x > -np.inf) == np.inf:
+            x, m, T = x * 0.5, m * 0.5, T * 0.5   # halve all (exact)
     d, e, scratch = _shift_by(x, m)           # x - m = d + e exactly (TwoSum)
     if T != 1.0:
         q = d / T
@@ -85,12 +85,14 @@ def _shifted_exp(z, axis, T):
             e += (d - p) - p_err              # (d + e)/T = q + (e + d - q T)/T
         d = q
         e /= T
-    if lo == -np.inf or not (hi - lo) / T < 2.0**995:
-        e[np.isnan(e)] = 0.0                  # masked (-inf) or overflowed entries
-    t = np.exp(d)
-    t += np.multiply(t, e, out=scratch)       # exp(d + e) ~= exp(d) (1 + e), |e| < 2**-40
+    t = np.exp(d, out=None if keep else d)
+    t += np.multiply(t, e, out=scratch if keep else e)  # exp(d + e) ~= exp(d) (1 + e)
     np.put_along_axis(t, idx, 0.0, axis=-1)
-    return ax, m, idx, d, e, t, np.sum(t, axis=-1, keepdims=True)
+    r = np.sum(t, axis=-1, keepdims=True)
+    if np.isnan(r).any():                     # masked (-inf) or overflowed: exp(d) = 0, e = NaN
+        t[np.isnan(t)] = e[np.isnan(e)] = 0.0
+        r = np.sum(t, axis=-1, keepdims=True)
+    return ax, m, idx, d, e, t, r
 
 
 def _softmax_parts(z, axis, temperature):
@@ -348,9 +350,10 @@ def log_softmax(z, axis=-1, *, temperature=1.0):
     """
     T = _positive_finite_scalar(temperature, "temperature")
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
-        ax, _, _, d, e, _, r = _shifted_exp(z, axis, T)
-        log_a = d + (e - np.log1p(r))
-    return np.moveaxis(log_a, -1, ax)
+        ax, _, _, d, e, _, r = _shifted_exp(z, axis, T, keep=True)
+        e -= np.log1p(r)                      # log a = d + (e - log1p(r))
+        d += e
+    return np.moveaxis(d, -1, ax)
 
 
 def softmax_jacobian(z, *, temperature=1.0):
