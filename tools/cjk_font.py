@@ -64,6 +64,10 @@ def zh_texts():
     import polib
 
     yield from book_texts()
+    # words the build writes into the Chinese pages itself (theme labels, folded-cell labels)
+    yield (ROOT / "tools" / "i18n.py").read_text(encoding="utf-8")
+    for path in sorted((ROOT / "_templates").glob("*.html")):
+        yield path.read_text(encoding="utf-8")
     catalogs = sorted((ROOT / "locales").rglob("*.po")) + [SITE_PACKAGES / c for c in UI_CATALOGS]
     for path in catalogs:
         for entry in polib.pofile(str(path)):
