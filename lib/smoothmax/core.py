@@ -95,17 +95,6 @@ def _shifted_exp(z, axis, T, keep=False):
     return ax, m, idx, d, e, t, r
 
 
-def _softmax_parts(z, axis, temperature):
-    """``(a, ax, idx, r, T)``: softmax of `z` with axis `ax` moved last, and
-    ``1 - a[idx] = r / (1 + r)`` without cancellation."""
-    T = _positive_finite_scalar(temperature, "temperature")
-    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
-        ax, _, idx, _, _, t, r = _shifted_exp(z, axis, T)
-        np.put_along_axis(t, idx, 1.0, axis=-1)
-        t /= 1.0 + r
-    return t, ax, idx, r, T
-
-
 def logsumexp(z, axis=-1, *, keepdims=False):
     r"""Log of the sum of exponentials, ``log(sum(exp(z), axis))``, accurately.
 
@@ -270,8 +259,13 @@ def softmax(z, axis=-1, *, temperature=1.0):
     >>> sm.softmax([0.0, -np.inf, 0.0])
     array([0.5, 0. , 0.5])
     """
-    a, ax, _, _, _ = _softmax_parts(z, axis, temperature)
-    return np.moveaxis(a, -1, ax)
+    T = _positive_finite_scalar(temperature, "temperature")
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        # (z - m)/T = d + e;  t_i = exp(d_i) (1 + e_i);  r = sum of t_i over i != i*
+        ax, _, idx, _, _, t, r = _shifted_exp(z, axis, T)
+        np.put_along_axis(t, idx, 1.0, axis=-1)  # the maximum's term: exp(0) = 1
+        t /= 1.0 + r                             # a_i = t_i / (1 + r)
+    return np.moveaxis(t, -1, ax)
 
 
 def log_softmax(z, axis=-1, *, temperature=1.0):
@@ -414,8 +408,11 @@ def softmax_jacobian(z, *, temperature=1.0):
     array([[ 0.25, -0.25],
            [-0.25,  0.25]])
     """
-    a, _, idx, r, T = _softmax_parts(z, -1, temperature)
-    one_minus_a = 1.0 - a
+    T = _positive_finite_scalar(temperature, "temperature")
+    a = softmax(z, temperature=T)
+    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+        _, _, idx, _, _, _, r = _shifted_exp(z, -1, T)
+    one_minus_a = 1.0 - a                     # at the maximum, r/(1 + r): no cancellation
     np.put_along_axis(one_minus_a, idx, r / (1.0 + r), axis=-1)
     J = -(a[..., :, None] * a[..., None, :])
     np.einsum("...ii->...i", J)[...] = a * one_minus_a      # the diagonal
@@ -487,7 +484,8 @@ def softmax_jvp(z, v, *, temperature=1.0):
     array([[ 0.5, -0.5],
            [ 0.5, -0.5]])
     """
-    a, _, _, _, T = _softmax_parts(z, -1, temperature)
+    T = _positive_finite_scalar(temperature, "temperature")
+    a = softmax(z, temperature=T)
     vv = _as_float_array(v, "v")
     _check_broadcast(a, vv, "z", "v")
     _reject_nonfinite(vv, "v")
