@@ -3,17 +3,20 @@
 The reference library of the *Smooth Max* book.  Each function's docstring
 points to the chapter of the book that derives it.
 
-=====================  ==========================================  =========
-module                 contents                                    chapter
-=====================  ==========================================  =========
-``smoothmax.core``     softmax, log_softmax, logsumexp, Jacobian   1
-``smoothmax.losses``   cross-entropy, its gradient, label          2, 3
-                       smoothing
-``smoothmax.check``    self-checks for the exercises (they report,   all
-                       never raise)
-``smoothmax.widgets``  sliders, live and static (import it         all
-                       explicitly: it pulls in matplotlib)
-=====================  ==========================================  =========
+=========================  ==========================================  =======
+module                     contents                                    chapter
+=========================  ==========================================  =======
+``smoothmax.core``         softmax, log_softmax, logsumexp, Jacobian   1
+``smoothmax.losses``       cross-entropy, its gradient, label          2, 3
+                           smoothing
+``smoothmax.coverage``     coverage vector and loss, pointer-          4
+                           generator mixture
+``smoothmax.temperature``  smooth max, temperature, NormFace scale     5
+``smoothmax.check``        self-checks for the exercises (they         all
+                           report, never raise)
+``smoothmax.widgets``      sliders, live and static (import it         all
+                           explicitly; needs the ``widgets`` extra)
+=========================  ==========================================  =======
 """
 
 from importlib import import_module as _import_module

@@ -74,9 +74,10 @@ def _as_float_array(x, name):
 def _reject_masked_array(x, name):
     """Reject ``numpy.ma`` input: ``np.asarray`` would silently drop its mask."""
     if isinstance(x, np.ma.MaskedArray):
+        hint = (f" ({name}.filled(-np.inf) masks those classes)"
+                if name in ("z", "logits", "scores") else "")
         raise TypeError(f"{name} is a numpy.ma masked array, whose mask would be "
-                        f"ignored; pass a plain array (for logits, "
-                        f"{name}.filled(-np.inf) masks those classes)")
+                        f"ignored; pass a plain array{hint}")
 
 
 def _require_ndim(x, name, min_ndim=1):

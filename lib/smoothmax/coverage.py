@@ -17,6 +17,7 @@ from ._validation import (
     _check_probability_rows,
     _integer_at_least,
     _reject_empty,
+    _reject_masked_array,
     _reject_nonfinite,
     _unit_interval_scalar,
 )
@@ -438,6 +439,7 @@ def pointer_generator(p_vocab, attn, source_ids, p_gen, *, extended_vocab_size):
     g = _unit_interval_scalar(p_gen, "p_gen")
     V = pv.shape[0]
     n_ext = _integer_at_least(extended_vocab_size, "extended_vocab_size", V)
+    _reject_masked_array(source_ids, "source_ids")
     try:
         ids = np.asarray(source_ids)
     except (ValueError, TypeError) as exc:   # ragged lists

@@ -4,9 +4,10 @@ One call, :func:`slider`, takes a plotting function and a grid of values for
 each parameter.  Displaying the result gives a single output whose MIME bundle
 holds
 
-* ``application/vnd.jupyter.widget-view+json``: ipywidgets sliders (continuous
-  ``FloatSlider`` s over each parameter's range) that call the plotting
-  function for every new value (JupyterLab prefers this), and
+* ``application/vnd.jupyter.widget-view+json``: ipywidgets sliders over each
+  parameter's range (every grid value and about 100 values between, see
+  :meth:`Slider.widget`) that call the plotting function for every new value
+  (JupyterLab prefers this), and
 * ``text/html``: when the environment variable ``SMOOTHMAX_STATIC_FRAMES=1``
   is set (``make book`` sets it), a self-contained fallback with one
   ``<input type="range">`` per parameter and every frame of the grid rendered
@@ -79,8 +80,9 @@ class Param:
     values : sequence of float
         The grid.  The static page holds one frame per value (per combination
         of values when there are several sliders), so keep it short.  The
-        live slider moves continuously between the smallest and the largest
-        value (numbers only; any other values give a slider over the grid).
+        live slider moves from the smallest to the largest value, stopping at
+        every grid value and about 100 values between (numbers only; any
+        other values give a slider over the grid).
     label : str, optional
         What the reader sees, e.g. ``"ε"``.  Defaults to `name`.
     fmt : str, optional
@@ -390,10 +392,14 @@ class Slider:
     def widget(self):
         """The live view: ipywidgets sliders; every move calls `plot` anew.
 
-        A numeric grid gives a continuous slider over its range (``IntSlider``
-        for integers, ``FloatLogSlider`` for positive grids spanning a factor
-        of 20 or more, else ``FloatSlider``, 100 steps); other grids give a
-        ``SelectionSlider`` over the grid.  Nothing is pre-rendered.
+        A numeric grid gives a slider over its whole range that stops at
+        every grid value and at about 100 values in between: ``IntSlider``
+        for integers spanning at most 200, ``FloatSlider`` when a round step
+        (50-250 of them) has every grid value on its lattice, otherwise (and
+        for positive grids spanning a factor of 20 or more: a log scale) a
+        ``SelectionSlider`` over the grid and ~100 values between, each the
+        number its label shows.  Other grids give a ``SelectionSlider`` over
+        the grid.  Nothing is pre-rendered.
         """
         if self._widget is not None:
             return self._widget
@@ -443,7 +449,11 @@ STATIC_FRAMES_ENV = "SMOOTHMAX_STATIC_FRAMES"
 
 
 def _live_control(w, p: Param):
-    """The ipywidgets slider of one parameter (see :meth:`Slider.widget`)."""
+    """The ipywidgets slider of one parameter (see :meth:`Slider.widget`).
+
+    Every grid value can be reached by dragging (the reader is asked about
+    them), and so can about 100 values in between.
+    """
     common = dict(description=f"{p.shown_label} =", continuous_update=True,
                   style={"description_width": "initial"}, layout=w.Layout(width="24em"))
     values, v0 = p._values, p._values[p.initial_index]
@@ -452,20 +462,57 @@ def _live_control(w, p: Param):
         return w.SelectionSlider(options=[(p.fmt.format(v), v) for v in values], value=v0,
                                  **common)
     lo, hi = min(values), max(values)
-    spec = re.fullmatch(r"\{:([^{}]*)\}", p.fmt)
-    spec = spec.group(1) if spec else ""
-    if all(isinstance(v, numbers.Integral) for v in values):
+    ints = all(isinstance(v, numbers.Integral) for v in values)
+    log = lo > 0 and hi >= 20 * lo
+    if ints and hi - lo <= 200:
         return w.IntSlider(value=int(v0), min=int(lo), max=int(hi), step=1, **common)
-    if re.fullmatch(r"\.\d+[efg%]", spec):          # a d3 format ipywidgets accepts
-        common["readout_format"] = spec
-    else:
-        common["readout_format"] = ".3g"
-    if lo > 0 and hi >= 20 * lo:
-        a, b = math.log10(lo), math.log10(hi)
-        return w.FloatLogSlider(value=float(v0), base=10, min=a, max=b, step=(b - a) / 100,
-                                **common)
-    return w.FloatSlider(value=float(v0), min=float(lo), max=float(hi), step=(hi - lo) / 100,
-                         **common)
+    step = None if log or ints else _nice_step(values, lo, hi)
+    if step is not None:
+        spec = re.fullmatch(r"\{:(\.\d+[efg%])\}", p.fmt)   # a d3 format ipywidgets accepts
+        return w.FloatSlider(value=float(v0), min=float(lo), max=float(hi), step=step,
+                             readout_format=spec.group(1) if spec else ".3g", **common)
+    # A log scale, or a grid off every round lattice: the grid and ~100 values
+    # between, each exactly the number its label shows.
+    return w.SelectionSlider(options=[(p.fmt.format(v), v) for v in _live_values(p, lo, hi, log, ints)],
+                             value=v0, **common)
+
+
+def _nice_step(values, lo, hi):
+    """The largest step 10^k x (1, 2, 2.5 or 5) giving 50-250 steps from `lo`
+    to `hi` with every grid value on the lattice; None if there is none."""
+    for k in range(int(math.floor(math.log10(hi - lo))), int(math.floor(math.log10(hi - lo))) - 4, -1):
+        for m in (5, 2.5, 2, 1):
+            step = m * 10.0**k
+            n = (hi - lo) / step
+            if 50 <= n <= 250 and all(abs((v - lo) / step - round((v - lo) / step)) < 1e-9
+                                      for v in values):
+                return step
+    return None
+
+
+def _live_values(p: Param, lo, hi, log, ints) -> list:
+    """The grid of `p` and about 100 values from `lo` to `hi` (geometric if
+    `log`), each as its label prints it (3 significant digits at most), none
+    closer to a grid value than a third of the lattice step."""
+    pos = math.log if log else float
+    n = 100
+    step = (pos(hi) - pos(lo)) / n
+    values = p._values
+    out = {p.fmt.format(v): v for v in values}
+    for k in range(n + 1):
+        x = math.exp(pos(lo) + k * step) if log else lo + k * step
+        v = int(round(x)) if ints else float(f"{x:.3g}")
+        if not ints:
+            try:                                  # the value the label shows
+                v = float(p.fmt.format(v))
+            except ValueError:
+                pass
+        if not lo <= v <= hi or p.fmt.format(v) in out:
+            continue
+        if min(abs(pos(v) - pos(g)) for g in values) < step / 3:
+            continue
+        out[p.fmt.format(v)] = v
+    return sorted(out.values())
 
 
 def _check_plot_accepts(plot, values: dict) -> None:

@@ -574,6 +574,34 @@ def test_masked_tangent_is_rejected():
         softmax_jvp([1.0, 2.0], np.ma.masked_array([1.0, 2.0], mask=[True, False]))
 
 
+def test_jvp_needs_the_class_axis_of_z():
+    """v broadcasts over the batch, never along the class axis: for K = 1
+    the Jacobian is [[0]], so a 3-vector tangent has no meaning."""
+    with pytest.raises(ValueError, match=r"v must have the class axis of z"):
+        softmax_jvp([0.0], [1.0, 2.0, 3.0])
+    with pytest.raises(ValueError, match=r"v must have the class axis of z"):
+        softmax_jvp(np.zeros((2, 3)), 1.0)
+    with pytest.raises(ValueError, match=r"v must have the class axis of z"):
+        softmax_jvp(np.zeros((2, 1)), np.ones((2, 4)))
+
+
+def test_masked_array_message_fits_the_argument():
+    with pytest.raises(TypeError) as info:
+        softmax_jvp([1.0, 2.0], np.ma.masked_array([1.0, 2.0], mask=[True, False]))
+    assert "filled" not in str(info.value)       # -inf is no advice for a tangent
+
+
+@pytest.mark.parametrize("T", [1.25, 1.5, 1.99, 2.0, 3.0])
+def test_log_softmax_of_a_huge_spread_at_temperature(T):
+    """z - m overflows for z = [-1e308, 1e308], (z - m)/T does not for
+    T > 1.12: the result is finite, -2 * 1e308/T, also for 1 < T < 2."""
+    z = np.array([-1e308, 1e308])
+    out = log_softmax(z, temperature=T)
+    assert np.isfinite(out).all()
+    assert out[1] == 0.0 and out[0] == pytest.approx(-2 * (1e308 / T), rel=1e-15)
+    np.testing.assert_array_equal(softmax(z, temperature=T), [0.0, 1.0])
+
+
 def test_jvp_broadcasts_v():
     rng = np.random.default_rng(8)
     z = rng.standard_normal((4, 5))

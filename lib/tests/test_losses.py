@@ -265,11 +265,27 @@ def test_grad_default_reduction_is_the_loss_default():
         cross_entropy_grad(z, t, reduction="average")
 
 
+def test_masked_targets_are_rejected():
+    """np.asarray would drop the mask and use a label the user masked out."""
+    z = np.array([[1.0, 2.0, 3.0]])
+    for target in (np.ma.array([1], mask=[True]), np.ma.array([[0.2, 0.3, 0.5]], mask=False)):
+        for f in (cross_entropy, cross_entropy_grad):
+            with pytest.raises(TypeError, match="target is a numpy.ma masked array"):
+                f(z, target)
+    with pytest.raises(TypeError, match="target is a numpy.ma masked array"):
+        sm.smooth_labels(np.ma.array([1], mask=[True]), 3, 0.1)
+
+
+def test_zero_loss_is_positive_zero():
+    loss = cross_entropy([[0.0, -np.inf]], [0], reduction="none")
+    assert loss[0] == 0.0 and not np.signbit(loss[0])
+
+
 def test_empty_batch():
     z, t = np.zeros((0, 3)), np.zeros(0, dtype=int)
     assert cross_entropy(z, t, reduction="none").shape == (0,)
     assert cross_entropy(z, t, reduction="sum") == 0.0
-    with pytest.raises(ValueError, match="logits has an empty batch"):
+    with pytest.raises(ValueError, match=r"logits has an empty batch \(\(0,\) samples"):
         cross_entropy(z, t)                  # the mean over no samples
     for reduction in ("mean", "sum", "none"):
         assert cross_entropy_grad(z, t, reduction=reduction).shape == (0, 3)

@@ -156,13 +156,44 @@ def test_live_controls_follow_the_grid_kind():
     s.widget()
     k, T, name = s.controls
     assert isinstance(k, w.IntSlider) and (k.min, k.max, k.value) == (2, 100, 10)
-    assert isinstance(T, w.FloatLogSlider) and T.value == 1.0
-    assert abs(10**T.min - 0.05) < 1e-12 and abs(10**T.max - 10.0) < 1e-12
+    # a log scale: the grid and ~100 geometric values between, as labelled
+    assert isinstance(T, w.SelectionSlider) and T.value == 1.0
+    assert 90 <= len(T.options) <= 110
+    assert T.options[0] == ("0.05", 0.05) and T.options[-1] == ("10", 10.0)
     assert isinstance(name, w.SelectionSlider) and name.value == "a"
     lin = slider(plot_power, Param("p", [0.0, 0.5, 0.9]), alt="{p}")
     lin.widget()
     assert isinstance(lin.controls[0], w.FloatSlider)
-    assert lin.controls[0].step == pytest.approx(0.009)
+    assert lin.controls[0].step == pytest.approx(0.01)   # 0.5 and 0.9 on the lattice
+
+
+@pytest.mark.parametrize("grid", [
+    [0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0],   # chapter 5's T
+    [1.0, 2.0, 4.0, 8.0, 12.0, 16.0, 32.0, 64.0],                     # NormFace s
+    [10, 100, 1000, 10575],                                           # NormFace K
+    [0.0, 0.02, 0.1, 0.3, 0.5, 0.7, 0.9],                             # label smoothing eps
+    [0.0, 0.3, 1.0 / 3.0],                                            # off every round lattice
+    [2, 10, 100], [-4, 0, 8],
+])
+def test_every_grid_value_is_reachable_live(grid):
+    """A reader asked about a grid value can drag the live slider onto it;
+    a selection slider's labels are distinct and are the values plotted."""
+    import ipywidgets as w
+
+    s = slider(lambda x: plot_power(1.0), Param("x", grid, fmt="{:g}"), alt="{x}")
+    s.widget()
+    c = s.controls[0]
+    if isinstance(c, w.SelectionSlider):
+        labels, values = zip(*c.options)
+        assert set(grid) <= set(values) and len(set(labels)) == len(labels)
+        assert list(values) == sorted(values) and len(values) >= 90
+        assert all(float(lab) == v for lab, v in c.options if v not in grid)
+    elif isinstance(c, w.IntSlider):
+        assert (c.min, c.max, c.step) == (min(grid), max(grid), 1)
+    else:
+        assert isinstance(c, w.FloatSlider)
+        assert all(abs((v - c.min) / c.step - round((v - c.min) / c.step)) < 1e-9 for v in grid)
+        assert 50 <= (c.max - c.min) / c.step <= 250
 
 
 def test_live_frames_are_drawn_at_live_dpi():
