@@ -9,7 +9,8 @@ its first frame only.  Then, in the same kernel, one more cell
 (garbage-collector scan, ordered by creation), builds its ipywidgets view
 (``Slider.widget()``, as displaying it in JupyterLab does) and moves it: a
 reflected (snake) walk over its grid with the midpoint between neighbouring
-grid values inserted (an off-grid value, as a drag gives), so each move
+grid values inserted (an off-grid value, as a drag gives; on a selection
+slider the option nearest to it), so each move
 changes exactly one control's value.  A move is timed around that
 assignment, which runs what a reader's drag runs in the kernel: the observer
 calls ``plot`` for the new value, renders the PNG at ``live_dpi`` and sends
@@ -72,6 +73,11 @@ def _smx_bench(max_moves):
         axes = [with_midpoints(sorted(p._values) if all(
                     isinstance(v, numbers.Real) for v in p._values) else list(p._values))
                 for p in s.params]
+        for k, c in enumerate(controls):   # a selection slider stops at its options only
+            options = [v for _, v in getattr(c, "options", ())]
+            if options and all(isinstance(v, numbers.Real) for v in options):
+                snapped = [min(options, key=lambda o: abs(o - v)) for v in axes[k]]
+                axes[k] = [v for i, v in enumerate(snapped) if i == 0 or v != snapped[i - 1]]
         path = snake(axes)
         if max_moves is not None and len(path) > max_moves + 1:
             step = len(path) / (max_moves + 1)  # quick mode: a spread-out sample of moves

@@ -339,3 +339,10 @@ def test_exported():
     for name in ["coverage", "coverage_loss", "coverage_loss_grad",
                  "attention_with_coverage", "pointer_generator"]:
         assert name in sm.__all__
+
+
+def test_masked_source_ids_are_rejected():
+    """np.asarray would drop the mask and scatter onto a masked token id."""
+    ids = np.ma.array([0, 1, 4], mask=[False, True, False])
+    with pytest.raises(TypeError, match="source_ids is a numpy.ma masked array"):
+        pointer_generator(np.full(3, 1 / 3), np.full(3, 1 / 3), ids, 0.5, extended_vocab_size=5)
