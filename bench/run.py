@@ -218,7 +218,7 @@ def goal_rows(r: dict) -> list[list[str]]:
         worse = "".join(
             f"; worse in {c}: {a['worst_by_class']['smoothmax'][c]['ulp']:.3g} vs SciPy "
             f"{a['worst_by_class']['scipy'][c]['ulp']:.3g}" for c in a["classes_worse_than_scipy"])
-        rows.append([f"`{func}` max error vs mpmath",
+        rows.append([f"`{func}` max error vs mpmath (hard rows)",
                      f"{m['smoothmax']:.3g} ulp (SciPy {m['scipy']:.3g}"
                      + (f", PyTorch {m['torch']:.3g}" if "torch" in m else "") + f"){worse}",
                      (f"≤ {a['goal_ulp']:g} ulp" if a.get("goal_ulp") is not None else "≤ SciPy's worst"),
