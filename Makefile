@@ -83,7 +83,7 @@ test-lib: $(VENV)/.installed-dev
 	cd lib && ../$(BIN)/python -m pytest -q
 
 test-book: book browser pdf
-	$(BIN)/python -m pytest -q tests
+	$(BIN)/python -m pytest -q --durations=12 tests
 
 test: test-lib test-book
 
