@@ -127,8 +127,7 @@ def logsumexp(z, axis=-1, *, keepdims=False):
         ``numpy.ma``), `axis` is not an integer or `keepdims` not a bool.
     ValueError
         If `z` is 0-d, its class axis is empty, it contains NaN or ``+inf`` or
-        a slice along `axis` that is entirely ``-inf``; if `axis` is out of
-        range.
+        a slice along `axis` that is all ``-inf``; if `axis` is out of range.
 
     See Also
     --------
@@ -210,8 +209,8 @@ def softmax(z, axis=-1, *, temperature=1.0):
         is not a real number.
     ValueError
         If `z` is 0-d, its class axis is empty, it contains NaN or ``+inf`` or
-        a slice along `axis` that is entirely ``-inf``; if `axis` is out of
-        range; if `temperature` is not a finite number > 0.
+        a slice along `axis` that is all ``-inf``; if `axis` is out of range;
+        if `temperature` is not a finite number > 0.
 
     See Also
     --------
@@ -230,17 +229,17 @@ def softmax(z, axis=-1, *, temperature=1.0):
 
     Without :math:`e_i` the error of :math:`a_i` grows like :math:`|z_i - m|`
     ulps (``scipy.special.softmax`` loses hundreds of ulps on logits spread
-    over hundreds of units, e.g. uniform on [-300, 300]; a common offset
-    alone costs nothing).  What remains is the error of ``np.exp`` (up to 0.7 ulp, in the
-    numerator and, averaged, in the denominator), the rounding of ``np.sum``
-    and three roundings.
+    over hundreds of units, e.g. uniform on [-300, 300]; a common offset alone
+    costs nothing).  What remains is the error of ``np.exp`` (up to 0.7 ulp,
+    in the numerator and, averaged, in the denominator), the rounding of
+    ``np.sum`` and three roundings.
 
     Accuracy: measured against 50-digit mpmath on the 256 hard rows of
     ``tests/test_accuracy.py``: max 3.72 ulp for ``T = 1`` (bound tested: 4;
     on a row of 1000 classes, where ``np.sum`` errs most) and 3.47 ulp for
     ``T`` in {0.3, 0.7, 3.7, 100} (bound tested: 5), where
-    ``scipy.special.softmax`` reaches 511 ulp.  For ``T != 1`` the
-    exact value is that of the exact real :math:`z / T`.
+    ``scipy.special.softmax`` reaches 511 ulp.  For ``T != 1`` the exact
+    value is that of the exact real :math:`z / T`.
 
     References
     ----------
@@ -289,8 +288,8 @@ def log_softmax(z, axis=-1, *, temperature=1.0):
     Returns
     -------
     log_a : ndarray
-        float64, the shape of `z`; every entry ``<= 0``.  An empty batch
-        gives an empty result.
+        float64, the shape of `z`; every entry ``<= 0``.  An empty batch gives
+        an empty result.
 
     Raises
     ------
@@ -299,8 +298,8 @@ def log_softmax(z, axis=-1, *, temperature=1.0):
         is not a real number.
     ValueError
         If `z` is 0-d, its class axis is empty, it contains NaN or ``+inf`` or
-        a slice along `axis` that is entirely ``-inf``; if `axis` is out of
-        range; if `temperature` is not a finite number > 0.
+        a slice along `axis` that is all ``-inf``; if `axis` is out of range;
+        if `temperature` is not a finite number > 0.
 
     See Also
     --------
@@ -323,11 +322,10 @@ def log_softmax(z, axis=-1, *, temperature=1.0):
     ``tests/test_accuracy.py``: max 1.30 ulp for ``T = 1`` and 1.46 ulp for
     ``T`` in {0.3, 0.7, 3.7, 100} (bound tested: 1.5), where
     ``scipy.special.log_softmax`` reaches 9e15 ulp (on entries near 0, whose
-    probability is near 1).  Nearly all of it is the error of
-    ``log1p(r)``, i.e. of ``np.exp`` in the terms; the a-priori bound is
-    about 2 ulp, and off the hard rows it is approached: 1.92 ulp on a
-    random Gaussian row at ``T = 1``, 1.54 at ``T = 4`` (both tested, bound
-    2).
+    probability is near 1).  Nearly all of it is the error of ``log1p(r)``,
+    i.e. of ``np.exp`` in the terms; the a-priori bound is about 2 ulp, and
+    off the hard rows it is approached: 1.92 ulp on a random Gaussian row at
+    ``T = 1``, 1.54 at ``T = 4`` (both tested, bound 2).
 
     References
     ----------
@@ -392,8 +390,7 @@ def softmax_jacobian(z, *, temperature=1.0):
 
     :math:`J` is symmetric positive semi-definite with :math:`J\mathbf{1} =
     0`.  For the largest probability, :math:`1 - a_{i^*} = r / (1 + r)` (no
-    cancellation), so the diagonal stays relatively accurate even for a
-    nearly one-hot :math:`a`.
+    cancellation): the diagonal stays accurate even for a nearly one-hot a.
 
     Accuracy: every entry within 10 ulp (two factors from :func:`softmax`
     and two roundings); measured max 5.4 ulp against 50-digit mpmath.
@@ -450,9 +447,9 @@ def softmax_jvp(z, v, *, temperature=1.0):
     TypeError
         If `z` or `v` is not real-numeric, or `temperature` is not a real number.
     ValueError
-        If `z` is invalid (see :func:`softmax`), `v` does not broadcast
-        against `z`, its last axis is not K long, it contains NaN or inf, or `temperature` is not a finite
-        number > 0.
+        If `z` is invalid (see :func:`softmax`), `v` does not broadcast against
+        `z`, its last axis is not K long or it contains NaN or inf, or if
+        `temperature` is not a finite number > 0.
 
     See Also
     --------
@@ -498,7 +495,5 @@ def softmax_jvp(z, v, *, temperature=1.0):
     _reject_nonfinite(vv, "v")
     scale = 2.0**64 if vv.size and np.max(np.abs(vv)) > 2.0**1000 else 1.0
     vv = vv / scale
-    out = a * (vv - np.sum(a * vv, axis=-1, keepdims=True))
-    if T != 1.0:
-        out /= T
-    return out * scale if scale != 1.0 else out
+    jv = a * (vv - np.sum(a * vv, axis=-1, keepdims=True)) / T   # a (v - <a, v>) / T
+    return jv * scale                         # dividing by T = 1, scaling by 1: exact

@@ -42,3 +42,10 @@ def test_docstring_points_to_its_chapter(name):
     if nb.exists():  # the lib is also tested on its own, outside the book
         assert re.search(rf"\b{name}\b", nb.read_text(encoding="utf-8")), \
             f"chapter {slug} never uses {name}"
+
+
+def test_core_is_short_enough_to_read():
+    """The reference implementation stays readable (issue 14): core.py, docstrings
+    included, under 500 lines, the size at which the speed tuning was removed."""
+    lines = (Path(sm.__file__).parent / "core.py").read_text(encoding="utf-8").splitlines()
+    assert len(lines) < 500, f"core.py has {len(lines)} lines"
