@@ -2,7 +2,7 @@
 
 The Chinese pages are built from the same notebooks with ``language: zh_CN``
 and the catalogs in ``locales/zh_CN/LC_MESSAGES`` (``tools/i18n.py``; README,
-"The Chinese edition").  Three things the stock machinery does not do here:
+"The Chinese edition").  What the stock machinery does not do here:
 
 * Outputs and display math stay single-source.  Every text node inside a cell
   output (a results table a hidden cell prints) and every display formula is
@@ -19,6 +19,10 @@ and the catalogs in ``locales/zh_CN/LC_MESSAGES`` (``tools/i18n.py``; README,
   renderer of the notebook being read is remembered and lent to those small
   documents; nothing else changes.  ``tests/test_i18n.py`` checks that every
   glued number of an English page is on its Chinese page.
+* Exercise titles.  sphinx-exercise 1.2.1 builds an exercise's own title without a source
+  and rebuilds it in a post-transform, so gettext never sees it, and it titles the solution
+  from a copy of the exercise made before translation; both are mended here
+  (``tests/test_i18n.py::test_chinese_exercise_and_solution_titles``).
 * The font.  The Chinese pages load ``_static/smx-cjk-zh.css`` (a subset of Noto Sans CJK SC
   with every character of the translations, ``tools/cjk_font.py``) instead of the English
   pages' small one.
@@ -34,7 +38,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from docutils import nodes
+from sphinx.builders.gettext import MsgOrigin
 from sphinx.transforms import SphinxTransform
+from sphinx.util.i18n import docname_to_domain
+from sphinx_exercise.nodes import exercise_subtitle
 
 ZH = "zh_CN"
 LANG_TAG = {"en": "en", ZH: "zh-CN"}
@@ -61,6 +68,35 @@ class SingleSource(SphinxTransform):
             for node in table.findall(nodes.TextElement):
                 if not node.source:
                     node.source, node.line = origin.source, origin.line
+        # An exercise's own title (```{exercise} A wide gap is slow to undo```): sphinx-exercise
+        # 1.2.1 builds it without a source or rawsource, so it is given those of its exercise
+        # and the Locale transform translates it.  Its post-transform then rebuilds the title
+        # from fresh nodes, which the gettext builder (extracting after post-transforms) never
+        # sees, so the title goes into the catalog here, while the page is read.
+        for node in self.document.findall(exercise_subtitle):
+            if not node.source:
+                origin = next((a for a in _ancestors(node) if a.source), self.document)
+                node.source, node.line = origin.source or self.document["source"], origin.line
+                node.rawsource = node.rawsource or node.astext()
+            if self.app.builder.name == "gettext":
+                domain = docname_to_domain(self.env.docname, self.config.gettext_compact)
+                self.app.builder.catalogs[domain].add(node.rawsource, MsgOrigin(node.source, node.line))
+
+
+class TranslatedExerciseTitles(SphinxTransform):
+    """After Locale (20): sphinx-exercise 1.2.1 keeps a copy of each exercise, made before
+    translation, and titles its solution ("Solution to Exercise 8 (...)") from that copy;
+    the copy is refreshed from the translated exercise."""
+
+    default_priority = 25
+
+    def apply(self, **kwargs):
+        registry = getattr(self.env, "sphinx_exercise_registry", {})
+        for node in self.document.findall(exercise_subtitle):
+            exercise = node.parent.parent
+            entry = registry.get(exercise.get("label"))
+            if entry is not None and entry["docname"] == self.env.docname:
+                entry["node"] = exercise.deepcopy()
 
 
 def _ancestors(node):
@@ -169,6 +205,7 @@ def add_switch(app, config):
 def setup(app):
     _patch_glue()
     app.add_transform(SingleSource)
+    app.add_transform(TranslatedExerciseTitles)
     app.connect("config-inited", add_switch)
     app.connect("html-page-context", page_context)
     return {"parallel_read_safe": False, "parallel_write_safe": True}

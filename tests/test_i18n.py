@@ -164,6 +164,24 @@ def test_chinese_alt_texts_and_slider_labels(name):
         assert slider["aria-valuetext"].startswith(name_shown + " = "), slider["aria-valuetext"]
 
 
+@pytest.mark.parametrize("name", _chapters())
+def test_chinese_exercise_and_solution_titles(name):
+    """Every exercise's own title ("Exercise 8 (A wide gap is slow to undo)") and the solution
+    that repeats it are translated: sphinx-exercise 1.2.1 hides them from gettext and titles a
+    solution from a copy made before translation (_ext/editions.py fixes both)."""
+    titles = {}
+    for edition, root in (("en", HTML_DIR), ("zh", ZH)):
+        soup = _soup(root / name)
+        titles[edition] = [t.get_text(" ", strip=True) for t in soup.select(
+            "div.exercise p.admonition-title, div.solution p.admonition-title")]
+    assert len(titles["zh"]) == len(titles["en"]), name
+    own = [re.search(r"\((.+)\)\s*$", t) for t in titles["en"]]
+    for english, chinese, m in zip(titles["en"], titles["zh"], own):
+        if m:  # a titled exercise, or its solution
+            assert m.group(1) not in chinese and CJK.search(chinese.rsplit("(", 1)[-1]), \
+                f"{name}: {english!r} shows as {chinese!r}"
+
+
 @pytest.mark.parametrize("name", _pages(ZH))
 def test_chinese_page_is_chinese_and_has_no_raw_markup(name):
     if _soup(ZH / name).html is None:  # index.html, a redirect (checked above)
