@@ -182,6 +182,15 @@ def test_chinese_exercise_and_solution_titles(name):
                 f"{name}: {english!r} shows as {chinese!r}"
 
 
+@pytest.mark.parametrize("name", _chapters())
+def test_chinese_fold_hints(name):
+    """The hint on a folded solution ("Click to show", written by sphinx-togglebutton's script)."""
+    english, chinese = (re.findall(r"let toggleHint(?:Show|Hide) = '([^']*)'",
+                                   (root / name).read_text(encoding="utf-8")) for root in (HTML_DIR, ZH))
+    assert english == ["Click to show", "Click to hide"], english
+    assert len(chinese) == 2 and all(CJK.search(h) for h in chinese), chinese
+
+
 @pytest.mark.parametrize("name", _pages(ZH))
 def test_chinese_page_is_chinese_and_has_no_raw_markup(name):
     if _soup(ZH / name).html is None:  # index.html, a redirect (checked above)
