@@ -22,8 +22,7 @@ and the catalogs in ``locales/zh_CN/LC_MESSAGES`` (``tools/i18n.py``; README,
 * Exercise titles.  sphinx-exercise 1.2.1 builds an exercise's own title without a source
   and rebuilds it in a post-transform, so gettext never sees it, and it titles the solution
   from a copy of the exercise made before translation; both are mended here
-  (``tests/test_i18n.py::test_chinese_exercise_and_solution_titles``).  sphinx-togglebutton
-  0.4.5 has no Chinese hint on a folded solution ("Click to show"); it is set here.
+  (``tests/test_i18n.py::test_chinese_exercise_and_solution_titles``).
 * The font.  The Chinese pages load ``_static/smx-cjk-zh.css`` (a subset of Noto Sans CJK SC
   with every character of the translations, ``tools/cjk_font.py``) instead of the English
   pages' small one.
@@ -203,18 +202,10 @@ def add_switch(app, config):
         options["article_header_end"] = ["lang-switch.html", *end]
 
 
-def fold_hints(app, config):
-    """sphinx-togglebutton 0.4.5 has no Chinese for the hint on a folded solution, and writes
-    it into the page on config-inited: set before (priority 400 < its 500)."""
-    if config.language == ZH:
-        config.togglebutton_hint, config.togglebutton_hint_hide = "点击显示", "点击隐藏"
-
-
 def setup(app):
     _patch_glue()
     app.add_transform(SingleSource)
     app.add_transform(TranslatedExerciseTitles)
     app.connect("config-inited", add_switch)
-    app.connect("config-inited", fold_hints, priority=400)
     app.connect("html-page-context", page_context)
     return {"parallel_read_safe": False, "parallel_write_safe": True}

@@ -184,11 +184,16 @@ def test_chinese_exercise_and_solution_titles(name):
 
 @pytest.mark.parametrize("name", _chapters())
 def test_chinese_fold_hints(name):
-    """The hint on a folded solution ("Click to show", written by sphinx-togglebutton's script)."""
+    """The hint on a folded solution ("Click to show", written by sphinx-togglebutton's script)
+    and the label of a folded code cell ("Show code cell source", myst-nb)."""
     english, chinese = (re.findall(r"let toggleHint(?:Show|Hide) = '([^']*)'",
                                    (root / name).read_text(encoding="utf-8")) for root in (HTML_DIR, ZH))
     assert english == ["Click to show", "Click to hide"], english
     assert len(chinese) == 2 and all(CJK.search(h) for h in chinese), chinese
+    english, chinese = ([p.get_text() for p in _soup(root / name).select(
+        "p.collapsed.admonition-title, p.expanded.admonition-title")] for root in (HTML_DIR, ZH))
+    assert len(chinese) == len(english) > 0 and "Show code cell source" in english, name
+    assert all(CJK.search(label) for label in chinese), sorted(set(chinese))
 
 
 @pytest.mark.parametrize("name", _pages(ZH))

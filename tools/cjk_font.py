@@ -66,7 +66,6 @@ def zh_texts():
     yield from book_texts()
     # words the build writes into the Chinese pages itself (theme labels, folded-cell labels)
     yield (ROOT / "tools" / "i18n.py").read_text(encoding="utf-8")
-    yield (ROOT / "_ext" / "editions.py").read_text(encoding="utf-8")   # the fold hints
     for path in sorted((ROOT / "_templates").glob("*.html")):
         yield path.read_text(encoding="utf-8")
     catalogs = sorted((ROOT / "locales").rglob("*.po")) + [SITE_PACKAGES / c for c in UI_CATALOGS]

@@ -277,9 +277,11 @@ def check(paths: list[Path]) -> dict[str, int]:
     return dict(counts)
 
 
-# Words the themes write in English only (sphinx-book-theme 1.3.0 hard-codes them in its templates;
-# Sphinx 7.4.7's zh_CN catalog lacks the permalink titles): attribute values on the Chinese pages.
-UI_ATTRIBUTES = {
+# Words the themes and extensions write in English only, replaced on the Chinese pages:
+# sphinx-book-theme 1.3.0 hard-codes the attribute values in its templates, Sphinx 7.4.7's zh_CN
+# catalog lacks the permalink titles, myst-nb 1.4.0's fold labels and sphinx-togglebutton
+# 0.4.5's hint on a folded solution have no translations.
+UI_WORDS = {
     'aria-label="Main"': 'aria-label="主导航"',
     'aria-label="Page"': 'aria-label="本页"',
     'aria-label="Search this book..."': 'aria-label="搜索本书…"',
@@ -292,16 +294,22 @@ UI_ATTRIBUTES = {
     'title="Link to this image"': 'title="链接到此图片"',
     'title="Link to this table"': 'title="链接到此表格"',
     'title="Link to this code"': 'title="链接到此代码"',
+    'admonition-title">Show code cell source<': 'admonition-title">显示代码<',
+    'admonition-title">Hide code cell source<': 'admonition-title">隐藏代码<',
+    'admonition-title">Show code cell content<': 'admonition-title">显示代码单元格<',
+    'admonition-title">Hide code cell content<': 'admonition-title">隐藏代码单元格<',
+    "let toggleHintShow = 'Click to show';": "let toggleHintShow = '点击显示';",
+    "let toggleHintHide = 'Click to hide';": "let toggleHintHide = '点击隐藏';",
 }
 
 
 def localise_ui(site: Path) -> int:
-    """Give the Chinese pages the theme words above in Chinese; returns the pages changed."""
+    """Give the Chinese pages the theme and extension words above in Chinese; returns the pages changed."""
     changed = 0
     for page in site.rglob("*.html"):
         text = page.read_text(encoding="utf-8")
         new = text
-        for english, chinese in UI_ATTRIBUTES.items():
+        for english, chinese in UI_WORDS.items():
             new = new.replace(english, chinese)
         if new != text:
             page.write_text(new, encoding="utf-8")
